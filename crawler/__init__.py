@@ -1,0 +1,1 @@
+"""zhcrawl: a Scrapy crawler and cleaner for Chinese news pages."""

@@ -1,0 +1,120 @@
+"""Tell article pages from listing / index / tag pages by URL shape, text density and metadata."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from lxml import html as lxml_html
+
+# URL shapes of articles on Chinese (and most other) news sites: a date in the path
+# (/2024/0226/, /2024-02/26/, /20240226/, t20240226_123.html), or a long numeric id in the last segment.
+ARTICLE_URL_RE = re.compile(
+    r"/(19|20)\d\d[-_/]?[01]\d[-_/]?[0-3]\d[/_-]|/(19|20)\d\d[-_/][01]\d/|[/_t](19|20)\d{6}[_/-]"
+    r"|/[^/]*\d{5,}[^/]*\.s?html?$|/(content|article|detail|doc|c)[_-]?\d+"
+)
+# Last path segments of listings: index pages, numbered list pages, tags, channels, searches.
+LISTING_SEGMENT_RE = re.compile(
+    r"^(index|default|list|lists|tag|tags|category|categories|channel|column|node|search|page|more|archive)"
+    r"([_-]?\d+)?(\.s?html?|\.php|\.aspx?|\.jsp)?$",
+    re.IGNORECASE,
+)
+LISTING_PATH_RE = re.compile(r"/(tag|tags|category|topic|column|channel|search|list)s?/", re.IGNORECASE)
+HAN_RE = re.compile(r"[\u3400-\u9fff]")
+
+# A news body carries at least this much running (non-link) text in its longest block, counted as
+# Han characters plus Latin words; Chinese briefs are rarely shorter, listing teasers rarely longer.
+ARTICLE_BLOCK_CHARS = 150
+# Pages whose visible text is mostly link text are listings (and navigation-heavy index pages).
+LISTING_LINK_DENSITY = 0.6
+# A body paragraph rarely carries a link; listing teasers carry one each.
+LINKS_PER_PARAGRAPH = 0.5
+# Score at or above which a page is called an article.
+ARTICLE_SCORE = 2
+
+
+@dataclass(frozen=True)
+class PageKind:
+    is_article: bool
+    score: int
+    reasons: tuple[str, ...]
+
+
+def _text_size(text: str) -> int:
+    """Han characters count one each, other words one each: a script-neutral size of text."""
+    return len(HAN_RE.findall(text)) + len(re.findall(r"[A-Za-z0-9]+", text))
+
+
+def url_shape(url: str) -> int:
+    """+2 for an article-shaped URL, -2 for a listing-shaped one, 0 when the URL says nothing."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    segment = path.rstrip("/").rsplit("/", 1)[-1]
+    if path.endswith("/") or LISTING_SEGMENT_RE.match(segment) or LISTING_PATH_RE.search(path) \
+            or re.search(r"(^|&)(page|p|pn)=\d+", parts.query):
+        return -2
+    if ARTICLE_URL_RE.search(path):
+        return 2
+    return 0
+
+
+def _own_text(element: lxml_html.HtmlElement) -> str:
+    """Text of `element` outside links: its own text, and its children's except links'."""
+    parts = [element.text or ""]
+    for child in element:
+        if child.tag != "a" and isinstance(child.tag, str):
+            parts.append(_own_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def main_block(root: lxml_html.HtmlElement) -> tuple[int, int, int]:
+    """(size, paragraphs, links) of the element whose direct paragraphs and text hold the most non-link text."""
+    best = (0, 0, 0)
+    for element in root.iter():
+        if not isinstance(element.tag, str) or element.tag in ("script", "style", "a"):
+            continue
+        size = _text_size((element.text or "") + "".join(c.tail or "" for c in element))
+        paragraphs = links = 0
+        for child in element:
+            if child.tag == "p":
+                size += _text_size(_own_text(child))
+                paragraphs += 1
+                links += sum(1 for _ in child.iter("a"))
+        if size > best[0]:
+            best = (size, paragraphs, links)
+    return best
+
+
+def classify_page(url: str, tree: lxml_html.HtmlElement) -> PageKind:
+    """Whether a fetched page is an article worth storing (listings are followed, not stored)."""
+    score = 0
+    reasons: list[str] = []
+    shape = url_shape(url)
+    if shape:
+        score += shape
+        reasons.append("url:article" if shape > 0 else "url:listing")
+    og_type = tree.xpath('string(//meta[@property="og:type"]/@content)').strip().lower()
+    if og_type == "article" or tree.xpath('//meta[@property="article:published_time"]'):
+        score += 2
+        reasons.append("meta:article")
+    body = tree.find("body")
+    root = body if body is not None else tree
+    total = _text_size(root.text_content())
+    link_text = sum(_text_size(a.text_content()) for a in root.iter("a"))
+    density = link_text / total if total else 1.0
+    block_size, block_paragraphs, block_links = main_block(root)
+    if block_size >= ARTICLE_BLOCK_CHARS:
+        score += 2
+        reasons.append("text:long_block")
+    else:
+        score -= 1
+        reasons.append("text:short")
+    if block_paragraphs and block_links / block_paragraphs >= LINKS_PER_PARAGRAPH:
+        score -= 2
+        reasons.append("links:per_paragraph")
+    if density >= LISTING_LINK_DENSITY:
+        score -= 2
+        reasons.append("links:dense")
+    return PageKind(score >= ARTICLE_SCORE, score, tuple(reasons))

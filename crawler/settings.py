@@ -1,0 +1,85 @@
+"""Scrapy settings for zhcrawl, grouped by pipeline step; every step reads only its own prefix."""
+
+from __future__ import annotations
+
+from crawler.items import EXPORT_FIELDS
+
+BOT_NAME = "zhcrawl"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# --- Politeness -----------------------------------------------------------------------------
+# A real User-Agent that names the product, so site operators can tell who is crawling.
+USER_AGENT = "Mozilla/5.0 (compatible; zhcrawl/0.1; Chinese news crawler built on Scrapy)"
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_TIMEOUT = 30
+# Pages above this size are not news articles; Scrapy cancels the download.
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+RETRY_TIMES = 2
+# Breadth-first: listing pages near the start are read before deep article chains.
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# --- Spider `site` (arguments override these per run) ----------------------------------------
+SITE_DEPTH_LIMIT = 5  # link hops from a start URL
+SITE_MAX_PAGES = 0  # pages fetched before the spider closes; 0 = no limit
+
+# --- The pipeline chain (the same steps run in `scrapy clean`) ---------------------------------
+ITEM_PIPELINES = {
+    "pipelines.decode.DecodePipeline": 100,
+    "pipelines.extract.ExtractPipeline": 200,
+    "pipelines.clean.CleanPipeline": 300,
+    "pipelines.script.ScriptPipeline": 400,
+    "pipelines.language.LanguagePipeline": 500,
+    "pipelines.quality.QualityPipeline": 600,
+    "pipelines.dedup.DedupPipeline": 700,
+    "pipelines.store.StorePipeline": 800,
+}
+
+# Extraction (pipelines/extract.py)
+EXTRACT_MAX_BYTES = 8 * 1024 * 1024
+
+# Text cleaning (pipelines/clean.py)
+CLEAN_ENABLED = True
+CLEAN_DROP_SPAM = True
+
+# Script (pipelines/script.py): an OpenCC config name ("t2s", "s2t", "t2tw", ...) or "none" to keep
+# the page's own script.
+SCRIPT_TARGET = "t2s"
+
+# Language (pipelines/language.py): ISO 639-1 codes to keep; empty keeps every language.
+LANGUAGE_KEEP: list[str] = []
+LANGUAGE_SAMPLE_CHARS = 2000
+
+# Quality gates (pipelines/quality.py)
+QUALITY_MIN_CHARS = 30
+
+# Exact duplicates (pipelines/dedup.py)
+DEDUP_ENABLED = True
+
+# Store (pipelines/store.py): SQLite database, one row per article, unique by URL.
+STORE_ENABLED = True
+STORE_PATH = "output/articles.sqlite"
+STORE_BATCH_SIZE = 50
+
+# JSONL export of every stored article of the run.
+FEEDS = {
+    "output/articles.jsonl": {
+        "format": "jsonlines",
+        "encoding": "utf8",
+        "fields": list(EXPORT_FIELDS),
+        "overwrite": True,
+    },
+}

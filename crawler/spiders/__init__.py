@@ -1,0 +1,1 @@
+"""Spiders: `site` for one-off harvesting of whole sites."""

@@ -1,0 +1,86 @@
+"""Exact-duplicate step: hash the normalised text; drop a second URL carrying the same body."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import DropItem
+
+from crawler.items import Article
+from pipelines.store import ArticleStore, article_key
+
+if TYPE_CHECKING:
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+# Whitespace and punctuation differ between copies of one story (full vs half width, line breaks);
+# only letters and digits decide whether two bodies are the same.
+NOT_WORD_RE = re.compile(r"[\W_]+")
+
+
+def content_hash(text: str) -> str:
+    """Hex SHA-256 (first 32 digits) of the text reduced to its lower-cased letters and digits."""
+    normalised = NOT_WORD_RE.sub("", unicodedata.normalize("NFC", text).lower())
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:32]
+
+
+class DuplicateIndex:
+    """Content hashes seen in this run, backed by the store's hashes from earlier runs."""
+
+    def __init__(self, store: ArticleStore | None = None) -> None:
+        self.store = store
+        self.seen: dict[str, tuple[str, str]] = {}  # hash -> (key, id)
+
+    def original_of(self, digest: str, key: str, article_id: str) -> str | None:
+        """The id of an earlier article with this hash under another key; remembers this one if new."""
+        earlier = self.seen.get(digest)
+        if earlier is not None and earlier[0] != key:
+            return earlier[1]
+        if self.store is not None:
+            stored = self.store.find_by_hash(digest, exclude_key=key)
+            if stored is not None:
+                return stored
+        self.seen.setdefault(digest, (key, article_id))
+        return None
+
+
+class DedupPipeline:
+    """Sets `content_hash`; drops an item whose text is already stored under another URL or id."""
+
+    def __init__(self, enabled: bool = True, store_path: str | None = None,
+                 stats: StatsCollector | None = None) -> None:
+        self.enabled = enabled
+        self.store_path = store_path
+        self.stats = stats
+        self.index = DuplicateIndex()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> DedupPipeline:
+        settings = crawler.settings
+        store_path = settings.get("STORE_PATH") if settings.getbool("STORE_ENABLED", True) else None
+        return cls(settings.getbool("DEDUP_ENABLED", True), store_path, stats=crawler.stats)
+
+    def open_spider(self) -> None:
+        if self.store_path:
+            self.index = DuplicateIndex(ArticleStore(self.store_path))
+
+    def close_spider(self) -> None:
+        if self.index.store is not None:
+            self.index.store.close()
+
+    def process_item(self, item: Article) -> Article:
+        digest = content_hash(item.get("text") or "")
+        item["content_hash"] = digest
+        if not self.enabled:
+            return item
+        original = self.index.original_of(digest, article_key(item), str(item.get("id")))
+        if original is not None:
+            if self.stats:
+                self.stats.inc_value("dedup/dropped/exact")
+            raise DropItem(f"dedup:exact:{original}")
+        return item

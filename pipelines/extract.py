@@ -1,0 +1,220 @@
+"""Extract step: main text and metadata from decoded HTML (spam pruning, trafilatura, Chinese metadata)."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import trafilatura
+from lxml import etree
+from lxml import html as lxml_html
+from scrapy.exceptions import DropItem
+from trafilatura.settings import use_config
+
+from crawler.items import Article, count_cleaning
+from pipelines.htmlspam import prune_spam_html
+from pipelines.metadata import parse_byline, parse_dateline, site_from_title, strip_site_suffix
+
+if TYPE_CHECKING:
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+DATA = Path(__file__).parent / "data"
+# Chinese text carries about three times the information per character of English: trafilatura's
+# defaults (250 / 1 characters, tuned on English) throw away short Chinese briefs, so the threshold
+# for "the main extraction found enough" is lowered.
+MIN_EXTRACTED_SIZE = 120
+# A furniture element (share bar, related list...) is small; never prune one holding this share of
+# the page's text, whatever its class name says (some sites call the article box "content-share").
+FURNITURE_MAX_TEXT_SHARE = 0.3
+# Header/footer lines scanned for datelines and bylines: the lines around the title and the end.
+HEADER_LINES = 40
+FOOTER_LINES = 25
+HAN_OR_WORD_RE = re.compile(r"[\u4e00-\u9fff]|\w+")
+
+
+@lru_cache(maxsize=1)
+def trafilatura_config() -> Any:
+    config = use_config()
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(MIN_EXTRACTED_SIZE))
+    config.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")  # signals do not work off the main thread
+    return config
+
+
+@lru_cache(maxsize=1)
+def furniture_xpath() -> str:
+    """XPath matching page furniture by class/id name, from data/extract_furniture.txt."""
+    names = [line.split("#", 1)[0].strip() for line in (DATA / "extract_furniture.txt").read_text("utf-8").splitlines()]
+    tests = [f"contains(concat(' ', translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ-_', 'abcdefghijklmnopqrstuvwxyz  '),"
+             f" ' '), ' {n} ') or translate(@id, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ-_', 'abcdefghijklmnopqrstuvwxyz  ') = '{n}'"
+             for n in names if n]
+    return "//*[" + " or ".join(tests) + "]"
+
+
+@dataclass
+class Extraction:
+    title: str | None = None
+    text: str = ""
+    published: str | None = None
+    updated: str | None = None
+    authors: list[str] = field(default_factory=list)
+    source: str | None = None
+    site_name: str | None = None
+    editor: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def text_size(text: str) -> int:
+    return len(HAN_OR_WORD_RE.findall(text))
+
+
+def prune_furniture(tree: lxml_html.HtmlElement) -> int:
+    """Remove share bars, font-size buttons, comment boxes, related lists... named so by class or id."""
+    total = text_size(tree.text_content()) or 1
+    removed = 0
+    for element in tree.xpath(furniture_xpath()):
+        if element.getparent() is None or element.tag in ("html", "body"):
+            continue
+        if text_size(element.text_content()) / total >= FURNITURE_MAX_TEXT_SHARE:
+            continue
+        element.drop_tree()
+        removed += 1
+    return removed
+
+
+def page_lines(tree: lxml_html.HtmlElement) -> list[str]:
+    """The visible text of the page as short lines (block boundaries become line breaks)."""
+    body = tree.find("body")
+    root = body if body is not None else tree
+    lines: list[str] = []
+    for element in root.iter():
+        if element.tag in ("script", "style", "noscript") or not isinstance(element.tag, str):
+            continue
+        for piece in (element.text, element.tail):
+            if piece and piece.strip():
+                lines.append(re.sub(r"\s+", " ", piece).strip())
+    return lines
+
+
+def _meta(tree: lxml_html.HtmlElement, *names: str) -> str | None:
+    for name in names:
+        values = tree.xpath(f'//meta[@name="{name}" or @property="{name}" or @itemprop="{name}"]/@content')
+        if values and values[0].strip():
+            return values[0].strip()
+    return None
+
+
+def _main_text(tree: lxml_html.HtmlElement, url: str | None) -> tuple[str, Any]:
+    """Main text via trafilatura, with recall-leaning and baseline fallbacks when it finds nothing."""
+    document = trafilatura.bare_extraction(
+        copy.deepcopy(tree), url=url, with_metadata=True, include_comments=False, include_tables=True,
+        config=trafilatura_config(),
+    )
+    text = (document.text or "") if document is not None else ""
+    if text_size(text) < 10:
+        recall = trafilatura.bare_extraction(
+            copy.deepcopy(tree), url=url, favor_recall=True, include_comments=False, config=trafilatura_config(),
+        )
+        if recall is not None and text_size(recall.text or "") > text_size(text):
+            text = recall.text or ""
+    if text_size(text) < 10:
+        _, baseline_text, _ = trafilatura.baseline(copy.deepcopy(tree))
+        if text_size(baseline_text) > text_size(text):
+            text = baseline_text
+    return text, document
+
+
+def extract_article(html: str, url: str | None = None) -> Extraction | None:
+    """Main text and metadata of a news page; None when the page holds no extractable text."""
+    if not html or not html.strip():
+        return None
+    try:
+        tree = lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+    counts = dict(prune_spam_html(tree))
+    lines = page_lines(tree)
+    furniture = prune_furniture(tree)
+    if furniture:
+        counts["furniture_blocks"] = furniture
+    text, document = _main_text(tree, url)
+    text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
+    if not text:
+        return None
+
+    raw_title = _meta(tree, "og:title") or (tree.findtext(".//title") or "").strip() or None
+    site_name = _meta(tree, "og:site_name", "application-name") or site_from_title(raw_title)
+    title = strip_site_suffix(raw_title, site_name)
+    heading = tree.findtext(".//h1")
+    if heading and heading.strip() and title and heading.strip() in title:
+        title = heading.strip()  # the h1 is the title without any suffix the <title> had
+    elif not title and document is not None:
+        title = document.title
+
+    head = lines[:HEADER_LINES] if not title else _lines_after_title(lines, title)
+    dateline = parse_dateline(head, url)
+    published = dateline.published
+    meta_published = _meta(tree, "article:published_time", "pubdate", "publishdate", "PubDate", "datePublished")
+    if meta_published:
+        meta_dates = parse_dateline([meta_published.replace("T", " ")])
+        if meta_dates.published and (published is None or published[:10] == meta_dates.published[:10]
+                                     or len(published) == 10):
+            published = meta_dates.published if len(meta_dates.published) >= len(published or "") else published
+    if published is None and document is not None and document.date:
+        published = document.date
+    byline = parse_byline(head + lines[-FOOTER_LINES:])
+    authors = byline.authors
+    if not authors and document is not None and document.author:
+        authors = [a.strip() for a in re.split(r"[;,，、]", document.author) if a.strip()]
+    return Extraction(title=title, text=text, published=published, updated=dateline.updated, authors=authors,
+                      source=byline.source, site_name=site_name, editor=byline.editor, counts=counts)
+
+
+def _lines_after_title(lines: list[str], title: str) -> list[str]:
+    """Page lines from the (last) heading with the title on: where datelines and bylines sit."""
+    start = 0
+    for index, line in enumerate(lines):
+        if line == title or (len(title) >= 6 and title in line and len(line) <= len(title) + 30):
+            start = index
+    return lines[start: start + HEADER_LINES]
+
+
+class ExtractPipeline:
+    """Fills title, text and metadata from `html`; drops pages with nothing to extract."""
+
+    def __init__(self, max_bytes: int = 8 * 1024 * 1024, stats: StatsCollector | None = None) -> None:
+        self.max_bytes = max_bytes
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ExtractPipeline:
+        return cls(crawler.settings.getint("EXTRACT_MAX_BYTES", 8 * 1024 * 1024), stats=crawler.stats)
+
+    def drop(self, reason: str) -> DropItem:
+        if self.stats:
+            self.stats.inc_value(f"extract/dropped/{reason}")
+        return DropItem(f"extract:{reason}")
+
+    def process_item(self, item: Article) -> Article:
+        item.pop("body", None)
+        if item.get("kind") == "text":
+            return item
+        html = item.pop("html", None) or ""
+        if len(html) > self.max_bytes:
+            raise self.drop("too_large")
+        extraction = extract_article(html, item.get("url"))
+        if extraction is None:
+            raise self.drop("empty")
+        item["text"] = extraction.text
+        for name in ("title", "published", "updated", "authors", "source", "site_name", "editor"):
+            value = getattr(extraction, name)
+            if value and not item.get(name):
+                item[name] = value
+        count_cleaning(item, extraction.counts)
+        return item

@@ -1,0 +1,98 @@
+"""Mojibake: repair GBK/UTF-8 misreads where the bytes allow it, else drop the damaged sentence."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from pipelines.script import converter
+
+HAN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+HARD_DAMAGE_RE = re.compile(r"锟斤拷|烫烫烫|屯屯屯|\ufffd")
+# A literal "?" fused to punctuation or characters where a multibyte character was lost in a
+# wrong decoding ("上?!拔鍌€", "?;顒"): the byte-level trace of UTF-8 read as GBK.
+# A "?" right before an orphaned pinyin annotation ("?chuàng)") is the same trace.
+LOST_BYTES_RE = re.compile(
+    r"\?[!;:,.\"'€]|[\u4e00-\u9fff]\?\?|\?[\u4e00-\u9fff]{1,3}\?|\?[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]+\)"
+)
+# A lone "?" before closing punctuation stands for one character lost in decoding ("動員令?。").
+LOST_MARK_RE = re.compile(r"(?<=[\u4e00-\u9fff])\?(?=[。，、；：！？”’）])")
+# Sentences end at full-width stops only: half-width "?" and "!" are often part of the damage.
+SENTENCE_RE = re.compile(r"[^。！？；\n]*(?:[。！？；]+|$)")
+# Characters outside the 3,755 most common (GB2312 level 1) counted as rare; a run of this many rare
+# characters in a row is not Chinese prose but a misread byte stream.
+RARE_RUN = 3
+RARE_MARKERS_RE = re.compile(r"[€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]")
+
+
+@lru_cache(maxsize=1)
+def common_characters() -> frozenset[str]:
+    """GB2312 level-1 characters (byte rows 0xB0-0xD7): the 3,755 most frequent Chinese characters."""
+    chars = set()
+    for high in range(0xB0, 0xD8):
+        for low in range(0xA1, 0xFF):
+            try:
+                chars.add(bytes((high, low)).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return frozenset(chars)
+
+
+def is_rare(char: str) -> bool:
+    common = common_characters()
+    return char not in common and converter("t2s").convert(char) not in common
+
+
+def rare_run(sentence: str) -> bool:
+    run = 0
+    for char in sentence:
+        if HAN_RE.match(char) and is_rare(char):
+            run += 1
+            if run >= RARE_RUN:
+                return True
+        else:
+            run = 0
+    return False
+
+
+def is_damaged(sentence: str) -> bool:
+    return bool(HARD_DAMAGE_RE.search(sentence) or LOST_BYTES_RE.search(sentence) or rare_run(sentence)
+                or (RARE_MARKERS_RE.search(sentence) and HAN_RE.search(sentence)
+                    and re.search(r"[\u4e00-\u9fff][€‚ƒ„†‡ˆ‰Š‹ŒŽ]|[€‚ƒ„†‡ˆ‰Š‹ŒŽ][\u4e00-\u9fff]", sentence)))
+
+
+def try_repair(sentence: str) -> str | None:
+    """The sentence re-read as UTF-8 bytes that were decoded as GBK or Latin-1, if that is clean."""
+    for wrong in ("gb18030", "cp1252", "latin-1"):
+        try:
+            repaired = sentence.encode(wrong).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if repaired != sentence and not is_damaged(repaired) and HAN_RE.search(repaired):
+            return repaired
+    return None
+
+
+def repair_mojibake(text: str) -> tuple[str, dict[str, int]]:
+    """Per sentence: keep clean ones, repair damaged ones the bytes allow, drop the rest."""
+    repaired = dropped = 0
+    lines = []
+    for line in text.split("\n"):
+        if not (HARD_DAMAGE_RE.search(line) or "?" in line or RARE_MARKERS_RE.search(line) or rare_run(line)):
+            lines.append(line)
+            continue
+        kept = []
+        for sentence in SENTENCE_RE.findall(line):
+            if not sentence or not is_damaged(sentence):
+                kept.append(sentence)
+                continue
+            fixed = try_repair(sentence)
+            if fixed is not None:
+                kept.append(fixed)
+                repaired += 1
+            else:
+                dropped += 1
+        lines.append("".join(kept))
+    text, lost = LOST_MARK_RE.subn("", "\n".join(lines))
+    counts = {"mojibake_repaired": repaired, "mojibake_dropped": dropped, "mojibake_lost_marks": lost}
+    return text, {k: v for k, v in counts.items() if v}

@@ -26,6 +26,8 @@ HAN_RE = re.compile(r"[\u3400-\u9fff]")
 # A news body carries at least this much running (non-link) text in its longest block, counted as
 # Han characters plus Latin words; Chinese briefs are rarely shorter, listing teasers rarely longer.
 ARTICLE_BLOCK_CHARS = 150
+# A news brief: a few short paragraphs. Enough with an article-shaped URL or metadata, not alone.
+SHORT_ARTICLE_CHARS = 60
 # Pages whose visible text is mostly link text are listings (and navigation-heavy index pages).
 LISTING_LINK_DENSITY = 0.6
 # A body paragraph rarely carries a link; listing teasers carry one each.
@@ -108,6 +110,9 @@ def classify_page(url: str, tree: lxml_html.HtmlElement) -> PageKind:
     if block_size >= ARTICLE_BLOCK_CHARS:
         score += 2
         reasons.append("text:long_block")
+    elif block_size >= SHORT_ARTICLE_CHARS and block_paragraphs >= 2:
+        score += 1
+        reasons.append("text:short_article")
     else:
         score -= 1
         reasons.append("text:short")

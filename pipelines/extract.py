@@ -178,10 +178,9 @@ def extract_article(html: str, url: str | None = None) -> Extraction | None:
 
 def _lines_after_title(lines: list[str], title: str) -> list[str]:
     """Page lines from the (last) heading with the title on: where datelines and bylines sit."""
-    start = 0
-    for index, line in enumerate(lines):
-        if line == title or (len(title) >= 6 and title in line and len(line) <= len(title) + 30):
-            start = index
+    exact = [i for i, line in enumerate(lines) if line == title]
+    near = [i for i, line in enumerate(lines) if len(title) >= 6 and title in line and len(line) <= len(title) + 10]
+    start = (exact or near or [0])[0]
     return lines[start: start + HEADER_LINES]
 
 

@@ -29,7 +29,10 @@ PUBLISHED_RE = re.compile(r"(发布|發布|发表|發表|时间|時間|日期|pu
 NAME = r"([\u4e00-\u9fffA-Za-z·．.]{2,12}(?:[ 、，,和及][\u4e00-\u9fffA-Za-z·]{2,12}){0,4})"
 AUTHOR_RES = (
     re.compile(r"(?:作者|撰文|撰稿|文字)" + COLON + NAME),
-    re.compile(r"(?:本报|本刊|本台|本网|新华社|中新社|中新网)?(?:特约|见习)?(?:记者|記者)\s*[:：]?\s*" + NAME),
+    # "记者 王明" but not "记者从市水务局获悉": names are 2-4 characters ending at a break or 报道/摄.
+    re.compile(r"(?:本报|本刊|本台|本网|新华社|中新社|中新网)?(?:特约|见习)?(?:记者|記者)\s*[:：]?\s*"
+               r"([\u4e00-\u9fff·]{2,4}(?:[ 、，,和][\u4e00-\u9fff·]{2,4}){0,4})"
+               r"(?=$|[\s)）】\]/|]|报道|報道|摄|攝|通讯员|通訊員)"),
     re.compile(r"(?:^|\s|[（(])文\s*/\s*" + NAME),
 )
 EDITOR_RE = re.compile(r"(?:责任编辑|責任編輯|责编|責編|编辑|編輯)" + COLON + r"([\u4e00-\u9fffA-Za-z·]{2,10})")

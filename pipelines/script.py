@@ -90,8 +90,12 @@ class ScriptPipeline:
         converted = convert_script(text, self.target)
         changed = sum(1 for a, b in zip(text, converted) if a != b)
         item["text"] = converted
-        if item.get("title"):
-            item["title"] = convert_script(item["title"], self.target)
+        # Metadata is stored in the same script as the text, so one query finds 编辑 and 編輯 alike.
+        for name in ("title", "source", "editor", "site_name"):
+            if item.get(name):
+                item[name] = convert_script(item[name], self.target)
+        if item.get("authors"):
+            item["authors"] = [convert_script(author, self.target) for author in item["authors"]]
         item["script"] = SCRIPT_OF_TARGET.get(self.target, original) if original else None
         count_cleaning(item, {"script_converted_chars": changed})
         if changed and self.stats:

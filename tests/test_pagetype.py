@@ -47,3 +47,11 @@ def test_og_article_metadata_counts() -> None:
     page = ("<html><head><meta property='og:type' content='article'></head><body>"
             + BODY[: len(BODY) // 2] + "</body></html>")
     assert classify_page("http://x.cn/p.html", lxml_html.document_fromstring(page)).is_article
+
+
+def test_short_brief_needs_an_article_url() -> None:
+    brief = "<html><body>" + "".join(f"<p>{'记者从市水务局获悉，城区河道综合整治工程日前全面完工。'}</p>" for _ in range(3)) \
+            + "</body></html>"
+    tree = lxml_html.document_fromstring(brief)
+    assert classify_page("http://x.cn/news/2024/1018/c1001-100002.html", tree).is_article
+    assert not classify_page("http://x.cn/brief.html", tree).is_article

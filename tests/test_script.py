@@ -35,7 +35,9 @@ def test_convert_t2s_and_none() -> None:
 
 def test_pipeline_converts_and_records_original() -> None:
     step = ScriptPipeline.from_crawler(get_crawler(settings_dict={"SCRIPT_TARGET": "t2s"}))
-    item = step.process_item(new_article(title="統戰工作會議", text=TRADITIONAL))
+    item = step.process_item(new_article(title="統戰工作會議", text=TRADITIONAL, source="中國新聞網",
+                                         editor="唐煒妮", authors=["孟衛紅"]))
+    assert (item["source"], item["editor"], item["authors"]) == ("中国新闻网", "唐炜妮", ["孟卫红"])
     assert item["text"] == SIMPLIFIED
     assert item["title"] == "统战工作会议"
     assert item["original_script"] == "Hant"

@@ -59,8 +59,9 @@ class SiteSpider(NewsSpider):
         self.allowed_domains = sorted({site_domain(u) for u in self.start_urls})
         self.depth = depth
         self.max_pages = max_pages
-        self.link_extractor = LinkExtractor(allow_domains=self.allowed_domains,
-                                            deny_extensions=NON_PAGE_EXTENSIONS, unique=True)
+        # Off-site links are filtered by Scrapy's OffsiteMiddleware on `allowed_domains` (by host name;
+        # LinkExtractor's allow_domains would compare host:port and miss sites on a non-default port).
+        self.link_extractor = LinkExtractor(deny_extensions=NON_PAGE_EXTENSIONS, unique=True)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:

@@ -31,6 +31,7 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening control port on crawl machines
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "crawler.logformatter.ReasonLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"
 
 # --- Spider `site` (arguments override these per run) ----------------------------------------
@@ -46,6 +47,7 @@ ITEM_PIPELINES = {
     "pipelines.language.LanguagePipeline": 500,
     "pipelines.quality.QualityPipeline": 600,
     "pipelines.dedup.DedupPipeline": 700,
+    "pipelines.neardup.NearDupPipeline": 750,
     "pipelines.store.StorePipeline": 800,
 }
 
@@ -84,3 +86,10 @@ FEEDS = {
         "overwrite": True,
     },
 }
+
+# Near-duplicates (pipelines/neardup.py): MinHash/LSH index in the store database (STORE_PATH), or in
+# memory when STORE_ENABLED is off. A later article whose estimated Jaccard similarity with an earlier
+# one is >= NEARDUP_THRESHOLD is kept, with `duplicate_of` set to the earlier article's id.
+NEARDUP_ENABLED = True
+NEARDUP_THRESHOLD = 0.75
+NEARDUP_BATCH_SIZE = 200  # index additions written per transaction

@@ -20,8 +20,9 @@ LIST_ITEM_RE = re.compile(
 CAPTION_RE = re.compile(r"^(?:图为|圖為|图片|圖片|图：|圖：|\(?图|（圖)|(?:摄|攝|供图|供圖|摄影|攝影)[)）]?$")
 # Shorter lines without terminal punctuation are headings; broken prose halves are longer.
 HEADING_MAX_CHARS = 30
-# Nothing to join on very short lines: a fragment this short is a heading or a label.
-MIN_BROKEN_CHARS = 12
+# A prose line cut mid-sentence without a continuation mark is a full-width paragraph line;
+# shorter unterminated lines are list items, labels or captions.
+MIN_BROKEN_CHARS = 40
 
 
 def strip_html_residue(text: str) -> tuple[str, int]:

@@ -8,7 +8,9 @@ from functools import lru_cache
 from pipelines.script import converter
 
 HAN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-HARD_DAMAGE_RE = re.compile(r"锟斤拷|烫烫烫|屯屯屯|\ufffd")
+# Replacement characters, the classic GBK-of-replacement runs, and private-use code points (which a
+# GB18030 decoding of UTF-8 bytes produces and no Chinese prose contains).
+HARD_DAMAGE_RE = re.compile(r"锟斤拷|烫烫烫|屯屯屯|[\ufffd\ue000-\uf8ff]")
 # A literal "?" fused to punctuation or characters where a multibyte character was lost in a
 # wrong decoding ("上?!拔鍌€", "?;顒"): the byte-level trace of UTF-8 read as GBK.
 # A "?" right before an orphaned pinyin annotation ("?chuàng)") is the same trace.
@@ -22,6 +24,8 @@ SENTENCE_RE = re.compile(r"[^。！？；\n]*(?:[。！？；]+|$)")
 # Characters outside the 3,755 most common (GB2312 level 1) counted as rare; a run of this many rare
 # characters in a row is not Chinese prose but a misread byte stream.
 RARE_RUN = 3
+# UTF-8 read as Latin-1 / CP1252: a lead byte letter followed by a continuation-byte symbol ("ä¸­").
+LATIN_MOJIBAKE_RE = re.compile(r"[ÃÂâäåæçèéï][\x80-\xbf\u0152-\u2122]")
 RARE_MARKERS_RE = re.compile(r"[€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]")
 
 
@@ -57,19 +61,29 @@ def rare_run(sentence: str) -> bool:
 
 def is_damaged(sentence: str) -> bool:
     return bool(HARD_DAMAGE_RE.search(sentence) or LOST_BYTES_RE.search(sentence) or rare_run(sentence)
+                or LATIN_MOJIBAKE_RE.search(sentence)
                 or (RARE_MARKERS_RE.search(sentence) and HAN_RE.search(sentence)
                     and re.search(r"[\u4e00-\u9fff][€‚ƒ„†‡ˆ‰Š‹ŒŽ]|[€‚ƒ„†‡ˆ‰Š‹ŒŽ][\u4e00-\u9fff]", sentence)))
 
 
 def try_repair(sentence: str) -> str | None:
-    """The sentence re-read as UTF-8 bytes that were decoded as GBK or Latin-1, if that is clean."""
-    for wrong in ("gb18030", "cp1252", "latin-1"):
-        try:
-            repaired = sentence.encode(wrong).decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            continue
-        if repaired != sentence and not is_damaged(repaired) and HAN_RE.search(repaired):
-            return repaired
+    """The sentence re-read as UTF-8 bytes that were decoded as GBK or Latin-1, if that is clean.
+
+    Punctuation at the end (and any correctly decoded prefix such as "他说：") may have been added
+    after the damage, so each split point of the sentence is tried for where the damage starts."""
+    body = sentence.rstrip("。！？；")
+    tail = sentence[len(body):]
+    for start in range(len(body)):
+        prefix, damaged = body[:start], body[start:]
+        if is_damaged(prefix):
+            break
+        for wrong in ("gb18030", "cp1252", "latin-1"):
+            try:
+                repaired = damaged.encode(wrong).decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                continue
+            if repaired != damaged and not is_damaged(repaired) and HAN_RE.search(repaired):
+                return prefix + repaired + tail
     return None
 
 
@@ -78,7 +92,8 @@ def repair_mojibake(text: str) -> tuple[str, dict[str, int]]:
     repaired = dropped = 0
     lines = []
     for line in text.split("\n"):
-        if not (HARD_DAMAGE_RE.search(line) or "?" in line or RARE_MARKERS_RE.search(line) or rare_run(line)):
+        if not (HARD_DAMAGE_RE.search(line) or "?" in line or RARE_MARKERS_RE.search(line)
+                or LATIN_MOJIBAKE_RE.search(line) or rare_run(line)):
             lines.append(line)
             continue
         kept = []

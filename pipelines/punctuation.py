@@ -8,7 +8,7 @@ import unicodedata
 HAN = r"[\u3400-\u9fff\uf900-\ufaff“”‘’《》「」『』【】、。，：；！？（）]"
 FULL_WIDTH = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
 # A half-width mark with Chinese on at least one side, and not inside a number or time (11:04, 1,000).
-MARK_RE = re.compile(rf"(?<={HAN})\s*([,:;!?])\s*|(?<![\w.])([,:;!?])\s*(?={HAN})")
+MARK_RE = re.compile(rf"(?<={HAN})\s*([,:;!?]+)\s*|(?<![\w.])([,:;!?]+)\s*(?={HAN})")
 PAREN_RE = re.compile(r"\(([^()\n]{0,80})\)")
 HAN_CHAR_RE = re.compile(r"[\u3400-\u9fff]")
 URL_RE = re.compile(r"(?:https?|ftp)://\S+|www\.\S+")
@@ -28,8 +28,9 @@ def restore_punctuation(text: str) -> tuple[str, int]:
 
     def mark(match: re.Match[str]) -> str:
         nonlocal changed
-        changed += 1
-        return FULL_WIDTH[match.group(1) or match.group(2)]
+        marks = match.group(1) or match.group(2)
+        changed += len(marks)
+        return "".join(FULL_WIDTH[m] for m in marks)
 
     text = MARK_RE.sub(mark, text)
 

@@ -22,6 +22,8 @@ STRONG_HITS = 2
 WEIGHT_PER_SEGMENT = 0.8
 # A Simplified keyword run inside a Traditional page is out of place: the injected-spam signature.
 SCRIPT_MISMATCH_WEIGHT = 2
+# A title segment weighing this much is spam ("999精品在线视频"); one weak term ("国产大飞机") is not.
+TITLE_SEGMENT_WEIGHT = 2
 
 
 @lru_cache(maxsize=1)
@@ -34,22 +36,23 @@ def lexicon() -> dict[str, int]:
     return terms
 
 
-def spam_weight(text: str) -> tuple[int, int]:
-    """(total weight, strong hits) of lexicon terms in `text`."""
+def spam_weight(text: str) -> tuple[int, int, int]:
+    """(total weight, strong hits, heaviest term's weight) of lexicon terms in `text`."""
     lowered = text.lower()
-    total = strong = 0
+    total = strong = heaviest = 0
     for term, weight in lexicon().items():
         hits = lowered.count(term)
         if hits:
             total += weight * hits
             strong += hits if weight >= STRONG_WEIGHT else 0
-    return total, strong
+            heaviest = max(heaviest, weight)
+    return total, strong, heaviest
 
 
 def is_spam_line(line: str, page_script: str | None = None) -> bool:
     """Whether `line` is a keyword-stuffed run or a link-farm line."""
     segments = [s for s in SEGMENT_SPLIT_RE.split(line) if s]
-    weight, strong = spam_weight(line)
+    weight, strong, heaviest = spam_weight(line)
     if LINK_FARM_LEAD_RE.match(line) and weight:
         return True
     if len(segments) < MIN_SEGMENTS or not weight:
@@ -58,7 +61,8 @@ def is_spam_line(line: str, page_script: str | None = None) -> bool:
         return False
     if page_script == "Hant" and detect_script(line) == "Hans":
         weight += SCRIPT_MISMATCH_WEIGHT
-    return strong >= STRONG_HITS or weight >= WEIGHT_PER_SEGMENT * len(segments)
+    # Weak terms alone ("国产 亚洲 视频") never make a line spam: news uses them too.
+    return strong >= STRONG_HITS or (heaviest > 1 and weight >= WEIGHT_PER_SEGMENT * len(segments))
 
 
 def remove_spam_lines(text: str) -> tuple[str, dict[str, int], float]:
@@ -79,7 +83,7 @@ def remove_spam_lines(text: str) -> tuple[str, dict[str, int], float]:
 def clean_title_spam(title: str) -> tuple[str, int]:
     """A title without keyword-stuffed segments (hacked pages prepend spam to <title>)."""
     parts = re.split(r"([,，|｜_])", title)
-    kept = [p for p in parts[::2] if p.strip() and spam_weight(p)[1] == 0]
+    kept = [p for p in parts[::2] if p.strip() and spam_weight(p)[0] < TITLE_SEGMENT_WEIGHT]
     if len(kept) == len(parts[::2]):
         return title, 0
     return " ".join(p.strip() for p in kept), len(parts[::2]) - len(kept)

@@ -10,7 +10,7 @@ import pytest
 
 from crawler.items import EXPORT_FIELDS, url_article_id
 from tests.crawlrun import run_crawl
-from tests.httpsite import serve_directory
+from demo.httpsite import serve_directory
 
 SITE = Path(__file__).parent / "e2e_site"
 EXPECTED = json.loads((SITE / "expected.json").read_text(encoding="utf-8"))

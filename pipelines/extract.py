@@ -48,13 +48,18 @@ def trafilatura_config() -> Any:
 
 
 @lru_cache(maxsize=1)
-def furniture_xpath() -> str:
-    """XPath matching page furniture by class/id name, from data/extract_furniture.txt."""
-    names = [line.split("#", 1)[0].strip() for line in (DATA / "extract_furniture.txt").read_text("utf-8").splitlines()]
-    tests = [f"contains(concat(' ', translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ-_', 'abcdefghijklmnopqrstuvwxyz  '),"
-             f" ' '), ' {n} ') or translate(@id, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ-_', 'abcdefghijklmnopqrstuvwxyz  ') = '{n}'"
-             for n in names if n]
-    return "//*[" + " or ".join(tests) + "]"
+def furniture_names() -> frozenset[str]:
+    """Class / id names of page furniture, from data/extract_furniture.txt."""
+    lines = (DATA / "extract_furniture.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(line.split("#", 1)[0].strip().lower() for line in lines if line.split("#", 1)[0].strip())
+
+
+def is_furniture(element: lxml_html.HtmlElement) -> bool:
+    """Whether a class token or the id of `element` is exactly a furniture name (never a substring:
+    "font-sans" or "print-tips" on an article wrapper must not match "font" or "print")."""
+    names = furniture_names()
+    tokens = (element.get("class") or "").lower().split()
+    return any(token in names for token in tokens) or (element.get("id") or "").lower() in names
 
 
 @dataclass
@@ -78,8 +83,8 @@ def prune_furniture(tree: lxml_html.HtmlElement) -> int:
     """Remove share bars, font-size buttons, comment boxes, related lists... named so by class or id."""
     total = text_size(tree.text_content()) or 1
     removed = 0
-    for element in tree.xpath(furniture_xpath()):
-        if element.getparent() is None or element.tag in ("html", "body"):
+    for element in [e for e in tree.iter() if isinstance(e.tag, str) and (e.get("class") or e.get("id"))]:
+        if element.getparent() is None or element.tag in ("html", "body") or not is_furniture(element):
             continue
         if text_size(element.text_content()) / total >= FURNITURE_MAX_TEXT_SHARE:
             continue

@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 # A body of which more than this share was spam lines is a hacked or spam page, not an article
 # with a spam line injected.
 SPAM_BODY_SHARE = 0.5
+# Passes until cleaning reaches a fixed point; real pages settle in one or two.
+MAX_PASSES = 3
 # Text dumps put the title on the first line; longer first lines are prose.
 TITLE_MAX_CHARS = 60
 
@@ -37,7 +39,24 @@ class CleanResult:
 
 
 def clean_text(text: str, title: str | None = None) -> CleanResult:
-    """Run the text repairs in the order they depend on each other.
+    """Clean `text` until it no longer changes (joined lines can form a new spam or dateline line),
+    so that cleaning is idempotent; counts and metadata of every pass are merged."""
+    result = _clean_once(text, title)
+    for _ in range(MAX_PASSES - 1):
+        again = _clean_once(result.text, title)
+        if again.text == result.text:
+            break
+        for key, value in again.counts.items():
+            result.counts[key] = result.counts.get(key, 0) + value
+        for key, value in again.meta.items():
+            result.meta.setdefault(key, value)
+        result.text = again.text
+        result.dropped_reason = result.dropped_reason or again.dropped_reason
+    return result
+
+
+def _clean_once(text: str, title: str | None = None) -> CleanResult:
+    """Run the text repairs once, in the order they depend on each other.
 
     Tags and entities go first (they hide everything else); mojibake is repaired before any
     punctuation changes (repair reads the damaged bytes as they are); pinyin goes before the script

@@ -1,20 +1,109 @@
-"""HTML-level spam pruning before extraction: hidden elements, link farms, spam in title/meta."""
+"""HTML-level spam pruning before extraction: hidden elements, link farms, spam in title and meta."""
 
 from __future__ import annotations
 
 import logging
+import re
+from collections import Counter
+from urllib.parse import urlsplit
 
 from lxml import html as lxml_html
 
+from pipelines.spam import clean_title_spam, spam_weight
+
 logger = logging.getLogger(__name__)
 
+# Inline styles that hide an element from readers (injected SEO spam hides itself this way).
+HIDDEN_STYLE_RE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|(?:left|top|text-indent|margin-left)\s*:\s*-\d{3,}px"
+    r"|(?:^|;)\s*(?:width|height)\s*:\s*0(?:px)?\s*(?:;|$)|font-size\s*:\s*0(?:px)?\s*(?:;|$)",
+    re.IGNORECASE,
+)
+# A block of at least this many links pointing to this many different outside domains, with anchors
+# that weigh as spam, is a link farm ("友情链接" to hacked sites, "主站蜘蛛池模板").
+LINK_FARM_MIN_LINKS = 8
+LINK_FARM_MIN_DOMAINS = 5
+# Unambiguous spam terms among the anchors (weak ones such as 视频 / 免费 fill portal menus too).
+LINK_FARM_MIN_STRONG = 3
+# Share of a block's text that sits in its links, for the block to be a link farm.
+LINK_FARM_LINK_SHARE = 0.6
+# Never remove containers holding this share of the page's text: a hidden-style rule on a wrapper is
+# a site's script-driven layout, not spam.
+MAX_TEXT_SHARE = 0.3
 
-def prune_spam_html(tree: lxml_html.HtmlElement) -> dict[str, int]:
-    """Remove spam elements from `tree` in place; return counts by reason (placeholder, to be deepened)."""
+
+def _text_len(element: lxml_html.HtmlElement) -> int:
+    return len(re.sub(r"\s+", "", element.text_content()))
+
+
+def _drop(element: lxml_html.HtmlElement) -> bool:
+    if element.getparent() is None or element.tag in ("html", "body", "head"):
+        return False
+    element.drop_tree()
+    return True
+
+
+def prune_hidden(tree: lxml_html.HtmlElement) -> int:
+    total = _text_len(tree) or 1
     removed = 0
-    for element in tree.xpath('//*[@style][contains(translate(@style, " ", ""), "display:none")]'):
-        parent = element.getparent()
-        if parent is not None:
-            element.drop_tree()
-            removed += 1
-    return {"hidden_elements": removed} if removed else {}
+    candidates = tree.xpath("//body//*[@style or @hidden]")
+    for element in candidates:
+        style = element.get("style") or ""
+        if element.get("hidden") is None and not HIDDEN_STYLE_RE.search(style):
+            continue
+        if _text_len(element) / total >= MAX_TEXT_SHARE:
+            continue
+        removed += _drop(element)
+    return removed
+
+
+def prune_link_farms(tree: lxml_html.HtmlElement, own_host: str | None = None) -> int:
+    """Remove the smallest blocks whose links go to many outside domains with spam anchors."""
+    removed = 0
+    for block in tree.xpath("//body//*[count(.//a[@href]) >= $n]", n=LINK_FARM_MIN_LINKS):
+        if block.getparent() is None or block.tag in ("html", "body"):
+            continue
+        links = block.xpath(".//a[@href]")
+        domains = Counter(urlsplit(a.get("href") or "").hostname or "" for a in links)
+        domains.pop("", None)
+        if own_host:
+            domains.pop(own_host, None)
+        if len(domains) < LINK_FARM_MIN_DOMAINS:
+            continue
+        anchors = " ".join(a.text_content() for a in links)
+        _, strong, _ = spam_weight(anchors)
+        if strong < LINK_FARM_MIN_STRONG:
+            continue
+        # A farm is made of links: a container with an article and a farm at its end is not one.
+        if len(re.sub(r"\s+", "", anchors)) < LINK_FARM_LINK_SHARE * _text_len(block):
+            continue
+        # Prefer the innermost farm: skip when a child block is itself a farm (it will be seen too).
+        if any(len(child.xpath(".//a[@href]")) == len(links) for child in block):
+            continue
+        removed += _drop(block)
+    return removed
+
+
+def clean_head_spam(tree: lxml_html.HtmlElement) -> int:
+    """Spam segments out of <title>; spam meta keywords emptied."""
+    cleaned = 0
+    for title in tree.xpath("//title"):
+        text, segments = clean_title_spam(title.text_content() or "")
+        if segments:
+            title.text = text
+            cleaned += segments
+    for meta in tree.xpath('//meta[@name="keywords" or @name="description"]'):
+        if spam_weight(meta.get("content") or "")[1]:
+            meta.set("content", "")
+            cleaned += 1
+    return cleaned
+
+
+def prune_spam_html(tree: lxml_html.HtmlElement, own_host: str | None = None) -> dict[str, int]:
+    """Remove spam from `tree` in place; counts by reason."""
+    counts = {
+        "hidden_elements": prune_hidden(tree),
+        "link_farms": prune_link_farms(tree, own_host),
+        "head_spam": clean_head_spam(tree),
+    }
+    return {reason: number for reason, number in counts.items() if number}

@@ -137,3 +137,30 @@ def test_heading_without_punctuation_and_brackets_survive() -> None:
 def test_spam_page_dropped() -> None:
     spam = "\n".join(["国产精品无码视频,成人av在线观看,午夜福利免费,一级毛片高清,久久精品亚洲"] * 5)
     assert clean_text(spam + "\n正文一句。").dropped_reason == "spam:body"
+
+
+SEED_PAGES = ["news/2025/0110/c1001-123413.html", "news/2023/0116/c1001-123414.html",
+              "gov/2022-07/27/content_5715.htm", "gov/2024-02/26/content_5716.htm", "culture/2024/1220/a897.shtml"]
+
+
+@pytest.mark.parametrize("page", SEED_PAGES)
+def test_seed_pages_as_served_come_out_clean(page: str) -> None:
+    """Each seed wrapped in the HTML its site would serve (demo site) goes through the whole chain."""
+    from scrapy.settings import Settings
+
+    from crawler import settings as project_settings
+    from crawler.chain import Chain
+
+    settings = Settings()
+    settings.setmodule(project_settings)
+    settings.set("STORE_ENABLED", False)
+    body = (Path(__file__).parent.parent / "demo" / "site" / page).read_bytes()
+    with Chain(settings) as chain:
+        article = chain.process(new_article(id="x", url=f"http://demo.example.cn/{page}", body=body, kind="html"))
+    text = article["text"]
+    assert article["script"] == "Hans" and article["language"] == "zh"
+    assert not PINYIN_RE.search(text) and "?" not in text and not HALF_WIDTH_IN_CHINESE_RE.search(text)
+    assert not FURNITURE_RE.search(text)
+    assert "责任编辑" not in text and "来源：" not in text
+    assert article["published"] and article["title"] and "示例新闻网" not in article["title"]
+    assert article["cleaning"]

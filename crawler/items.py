@@ -30,7 +30,10 @@ ARTICLE_FIELDS: tuple[str, ...] = (
 EXTRA_FIELDS: tuple[str, ...] = ("editor", "encoding", "updated")
 
 # Working fields: filled by the spider or an early step, removed before an item is exported.
-TRANSIENT_FIELDS: tuple[str, ...] = ("body", "http_encoding", "html", "kind", "source_file")
+# Carried between steps, never exported: raw input, and HTTP validators / redirect aliases the store keeps
+# for incremental re-crawls.
+TRANSIENT_FIELDS: tuple[str, ...] = ("body", "http_encoding", "html", "kind", "source_file",
+                                     "etag", "last_modified", "aliases")
 
 EXPORT_FIELDS: tuple[str, ...] = ARTICLE_FIELDS + EXTRA_FIELDS
 

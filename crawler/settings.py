@@ -93,3 +93,34 @@ FEEDS = {
 NEARDUP_ENABLED = True
 NEARDUP_THRESHOLD = 0.75
 NEARDUP_BATCH_SIZE = 200  # index additions written per transaction
+
+# --- Scheduled crawls: incremental re-crawls, run lock, resume, crawl report ----------------------
+# Resume a killed or stopped crawl by running the same command again with a job directory:
+#   scrapy crawl site -a start=... -s JOBDIR=output/jobs/<name>
+DOWNLOADER_MIDDLEWARES = {
+    # After redirects (600) so every hop is looked up; before DownloaderStats (850) so skips are not requests.
+    "crawler.middlewares.incremental.IncrementalMiddleware": 650,
+}
+EXTENSIONS = {
+    # Negative orders: built before Scrapy's own extensions, the scheduler and the pipelines, which must
+    # not open the store or JOBDIR of another running crawl.
+    "crawler.extensions.runlock.RunLock": -20,
+    "crawler.extensions.jobstate.JobState": -10,
+    # After CoreStats (0), so the report sees finish_reason and elapsed time.
+    "crawler.extensions.report.CrawlReport": 900,
+}
+# Incremental re-crawls (crawler/middlewares/incremental.py): a stored article seen less than
+# INCREMENTAL_REFRESH_HOURS ago is not fetched; an older one is fetched with If-None-Match /
+# If-Modified-Since. A listing page whose article links were all stored (and fresh) before the crawl
+# began is not followed further. Per request: meta={"incremental": False} always fetches.
+INCREMENTAL_ENABLED = True
+INCREMENTAL_REFRESH_HOURS = 72
+# Run lock (crawler/extensions/runlock.py): flock on STORE_PATH + ".lock" (and JOBDIR/run.lock);
+# a second crawl on the same store closes at once with finish reason "run_locked".
+RUNLOCK_ENABLED = True
+# Job state (crawler/extensions/jobstate.py, only with JOBDIR): JOBDIR/crawl.json tells a new crawl
+# from a resume after Ctrl-C / SIGTERM (Scrapy's saved queue is used) or a restart after a kill.
+JOBSTATE_ENABLED = True
+# Crawl report (crawler/extensions/report.py): <spider>-<UTC time>.json and .html per run.
+REPORT_ENABLED = True
+REPORT_DIR = "output/reports"

@@ -25,7 +25,8 @@ def run_crawl(spider: str, args: dict[str, str], out_dir: Path, settings: dict[s
     """Crawl with the store at out_dir/articles.sqlite and the feed at out_dir/articles.jsonl."""
     feeds = {str(out_dir / "articles.jsonl"): {"format": "jsonlines", "encoding": "utf8", "overwrite": True,
                                                "fields": list(EXPORT_FIELDS)}}
-    merged = {**TEST_SETTINGS, "STORE_PATH": str(out_dir / "articles.sqlite"), **(settings or {})}
+    merged = {**TEST_SETTINGS, "STORE_PATH": str(out_dir / "articles.sqlite"),
+              "REPORT_DIR": str(out_dir / "reports"), **(settings or {})}
     command = [sys.executable, "-m", "scrapy", "crawl", spider]
     for name, value in args.items():
         command += ["-a", f"{name}={value}"]

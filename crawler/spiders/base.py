@@ -9,12 +9,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 import scrapy
+from scrapy import signals
 from lxml import html as lxml_html
 from scrapy.http import HtmlResponse, Response, TextResponse
 
+from crawler.canonical import canonical_url, choose_canonical
 from crawler.items import Article, new_article, url_article_id
+from crawler.middlewares.incremental import DEFAULT_REFRESH_HOURS, KnownArticles
 from crawler.pagetype import PageKind, classify_page
 from pipelines.decode import DecodeError, decode_bytes
+from pipelines.store import ArticleStore
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +37,11 @@ def http_charset(response: Response) -> str | None:
     return match.group(1) if match else None
 
 
+def header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return (value.decode("latin-1").strip() or None) if value else None
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -45,16 +54,47 @@ class Page:
     html: str
     encoding: str
     kind: PageKind
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def canonical_url(self) -> str:
+        """The page's canonical URL: its own, cleaned (crawler/canonical.py), or its same-site rel=canonical."""
+        declared = None
+        for link in self.response.css("link[rel][href]"):
+            if "canonical" in (link.attrib.get("rel") or "").lower().split():
+                declared = link.attrib["href"]
+                break
+        return choose_canonical(self.response.url, declared)
 
     def article(self) -> Article:
         """The Article item for this page (decoded HTML; the pipeline extracts and cleans it)."""
-        url = self.response.url
-        return new_article(id=url_article_id(url), url=url, html=self.html, encoding=self.encoding,
-                           kind="html", fetched_at=utc_now())
+        url = self.canonical_url()
+        fetched = [*self.response.meta.get("redirect_urls", ()), self.response.url]
+        aliases = sorted({canonical_url(u) for u in fetched} - {url})
+        return new_article(id=url_article_id(url), url=url, html=self.html, encoding=self.encoding, kind="html",
+                           fetched_at=utc_now(), etag=self.etag, last_modified=self.last_modified, aliases=aliases)
 
 
 class NewsSpider(scrapy.Spider):
     """Base for the product's spiders: `read_page` turns a response into a Page, or None with a counted reason."""
+
+    _known: KnownArticles | None = None
+
+    def known_articles(self) -> KnownArticles | None:
+        """What the store held, fresh, when this crawl began; None when re-crawls are not incremental."""
+        settings = self.crawler.settings
+        if not (settings.getbool("INCREMENTAL_ENABLED", True) and settings.getbool("STORE_ENABLED", True)):
+            return None
+        if self._known is None:
+            # A crawl resumed after a kill began at its first attempt (crawler/extensions/jobstate.py).
+            started = settings.get("JOBSTATE_CRAWL_STARTED") or self.crawler.stats.get_value("start_time")
+            if isinstance(started, datetime):
+                started = started.astimezone(timezone.utc).isoformat(timespec="seconds")
+            self._known = KnownArticles(ArticleStore(settings.get("STORE_PATH")),
+                                        settings.getfloat("INCREMENTAL_REFRESH_HOURS", DEFAULT_REFRESH_HOURS),
+                                        started or utc_now())
+            self.crawler.signals.connect(self._known.store.close, signal=signals.spider_closed)
+        return self._known
 
     def skip(self, response: Response, reason: str, detail: str = "") -> None:
         self.crawler.stats.inc_value(f"{self.name}/skipped/{reason}")
@@ -79,7 +119,8 @@ class NewsSpider(scrapy.Spider):
         page = HtmlResponse(response.url, body=decoded.text.encode("utf-8"), encoding="utf-8",
                             request=response.request)
         self.crawler.stats.inc_value(f"{self.name}/pages/{'article' if kind.is_article else 'listing'}")
-        return Page(page, decoded.text, decoded.encoding, kind)
+        return Page(page, decoded.text, decoded.encoding, kind,
+                    header(response, b"ETag"), header(response, b"Last-Modified"))
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         raise NotImplementedError

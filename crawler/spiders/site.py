@@ -14,6 +14,7 @@ from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 
 from crawler.items import Article
+from crawler.pagetype import url_shape
 from crawler.spiders.base import NON_PAGE_EXTENSIONS, NewsSpider
 
 logger = logging.getLogger(__name__)
@@ -79,9 +80,17 @@ class SiteSpider(NewsSpider):
         page = self.read_page(response)
         if page is None:
             return
+        links = self.link_extractor.extract_links(page.response)
         if page.kind.is_article:
             yield page.article()
         else:
             logger.debug("Listing page %s (%s)", response.url, ", ".join(page.kind.reasons))
-        for link in self.link_extractor.extract_links(page.response):
+            known = self.known_articles()
+            # News listings are newest first: a page of articles all stored before this crawl means the
+            # pages after it (pagination, older listings) hold nothing new either.
+            if known is not None and known.all_known(link.url for link in links if url_shape(link.url) > 0):
+                self.crawler.stats.inc_value(f"{self.name}/listings_all_known")
+                logger.info("Listing %s holds only known articles: not going deeper", response.url)
+                return
+        for link in links:
             yield response.follow(link.url, callback=self.parse)

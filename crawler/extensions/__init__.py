@@ -1,0 +1,1 @@
+"""Crawl-level extensions: run lock, job state for resume, crawl report."""

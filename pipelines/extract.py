@@ -116,22 +116,29 @@ def _meta(tree: lxml_html.HtmlElement, *names: str) -> str | None:
 
 
 def _main_text(tree: lxml_html.HtmlElement, url: str | None) -> tuple[str, Any]:
-    """Main text via trafilatura, with recall-leaning and baseline fallbacks when it finds nothing."""
-    document = trafilatura.bare_extraction(
-        copy.deepcopy(tree), url=url, with_metadata=True, include_comments=False, include_tables=True,
-        config=trafilatura_config(),
-    )
-    text = (document.text or "") if document is not None else ""
-    if text_size(text) < 10:
-        recall = trafilatura.bare_extraction(
-            copy.deepcopy(tree), url=url, favor_recall=True, include_comments=False, config=trafilatura_config(),
+    """Main text via trafilatura in precision mode, falling back to its balanced and recall modes, then
+    its baseline, while an attempt finds next to nothing.
+
+    Precision mode measured best on both benchmark sets (Chinese and English pages): news pages carry
+    related lists, share prompts and newsletter boxes inside the content container, which the balanced
+    mode keeps."""
+    attempts = ({"favor_precision": True}, {}, {"favor_recall": True})
+    text, document = "", None
+    for options in attempts:
+        found = trafilatura.bare_extraction(
+            copy.deepcopy(tree), url=url, with_metadata=True, include_comments=False, include_tables=True,
+            config=trafilatura_config(), **options,
         )
-        if recall is not None and text_size(recall.text or "") > text_size(text):
-            text = recall.text or ""
-    if text_size(text) < 10:
-        _, baseline_text, _ = trafilatura.baseline(copy.deepcopy(tree))
-        if text_size(baseline_text) > text_size(text):
-            text = baseline_text
+        if found is None:
+            continue
+        document = document or found
+        if text_size(found.text or "") > text_size(text):
+            text = found.text or ""
+        if text_size(text) >= 10:
+            return text, document
+    _, baseline_text, _ = trafilatura.baseline(copy.deepcopy(tree))
+    if text_size(baseline_text) > text_size(text):
+        text = baseline_text
     return text, document
 
 

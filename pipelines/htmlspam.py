@@ -30,10 +30,21 @@ LINK_FARM_LINK_SHARE = 0.6
 # Never remove containers holding this share of the page's text: a hidden-style rule on a wrapper is
 # a site's script-driven layout, not spam.
 MAX_TEXT_SHARE = 0.3
+# Hidden prose longer than this, without spam terms and not made of links, is content a script reveals
+# (WeChat's `#js_content`, "展开全文" remainders, tabs): kept for extraction to judge.
+HIDDEN_PROSE_MIN_CHARS = 40
+HIDDEN_LINK_SHARE = 0.5
+INVISIBLE_TAGS = ("script", "style", "noscript", "template")
 
 
 def _text_len(element: lxml_html.HtmlElement) -> int:
     return len(re.sub(r"\s+", "", element.text_content()))
+
+
+def _visible_len(element: lxml_html.HtmlElement) -> int:
+    """Characters of text a reader could see: script, style and template bodies left out."""
+    hidden = sum(_text_len(e) for e in element.iter(*INVISIBLE_TAGS))
+    return _text_len(element) - hidden
 
 
 def _drop(element: lxml_html.HtmlElement) -> bool:
@@ -43,15 +54,30 @@ def _drop(element: lxml_html.HtmlElement) -> bool:
     return True
 
 
+def _is_hidden(element: lxml_html.HtmlElement) -> bool:
+    return element.get("hidden") is not None or bool(HIDDEN_STYLE_RE.search(element.get("style") or ""))
+
+
+def hidden_is_spam(element: lxml_html.HtmlElement) -> bool:
+    """Whether a hidden element is injected spam or dead furniture rather than content to be revealed:
+    it names spam terms, is made of links, or is too short to be prose."""
+    text = element.text_content()
+    if spam_weight(text)[1]:
+        return True
+    length = len(re.sub(r"\s+", "", text))
+    if length < HIDDEN_PROSE_MIN_CHARS:
+        return True
+    anchors = sum(len(re.sub(r"\s+", "", a.text_content())) for a in element.iter("a"))
+    return anchors >= HIDDEN_LINK_SHARE * length
+
+
 def prune_hidden(tree: lxml_html.HtmlElement) -> int:
-    total = _text_len(tree) or 1
+    total = _visible_len(tree) or 1
     removed = 0
-    candidates = tree.xpath("//body//*[@style or @hidden]")
-    for element in candidates:
-        style = element.get("style") or ""
-        if element.get("hidden") is None and not HIDDEN_STYLE_RE.search(style):
+    for element in tree.xpath("//body//*[@style or @hidden]"):
+        if element.tag in INVISIBLE_TAGS or not _is_hidden(element) or element.getparent() is None:
             continue
-        if _text_len(element) / total >= MAX_TEXT_SHARE:
+        if _visible_len(element) / total >= MAX_TEXT_SHARE or not hidden_is_spam(element):
             continue
         removed += _drop(element)
     return removed

@@ -18,6 +18,9 @@ LIST_ITEM_RE = re.compile(
     r"^\s*(?:[●○■□◆◇▲△►▶•·\-*]|[一二三四五六七八九十百]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．)]|第[一二三四五六七八九十\d]+[章节条部分])"
 )
 CAPTION_RE = re.compile(r"^(?:图为|圖為|图片|圖片|图：|圖：|\(?图|（圖)|(?:摄|攝|供图|供圖|摄影|攝影)[)）]?$")
+HAN_RE = re.compile(r"[\u4e00-\u9fff]")
+# Two words of a Latin script meeting where a line was broken keep a space between them.
+LATIN_JUNCTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9]$")
 # Shorter lines without terminal punctuation are headings; broken prose halves are longer.
 HEADING_MAX_CHARS = 30
 # A prose line cut mid-sentence without a continuation mark is a full-width paragraph line;
@@ -47,7 +50,12 @@ def is_heading_like(line: str) -> bool:
 
 
 def is_broken(line: str, following: str) -> bool:
-    """Whether `line` was cut mid-sentence and `following` carries on with it."""
+    """Whether `line` was cut mid-sentence and `following` carries on with it.
+
+    Only Chinese lines are judged: in other languages an unterminated line is as often a list item
+    (tour dates, credits) as a broken sentence, and without marks to tell them apart, lines are kept."""
+    if not (HAN_RE.search(line) and HAN_RE.search(following)):
+        return False
     if line.endswith(tuple(TERMINAL)) or LIST_ITEM_RE.match(following) or CAPTION_RE.search(line):
         return False
     if CAPTION_RE.search(following) or is_heading_like(following):
@@ -63,7 +71,7 @@ def join_broken_lines(text: str) -> tuple[str, int]:
     out: list[str] = []
     for line in text.split("\n"):
         if out and is_broken(out[-1], line):
-            out[-1] += line
+            out[-1] += " " + line if LATIN_JUNCTION_RE.search(out[-1][-1:] + line[:1]) else line
             joined += 1
         else:
             out.append(line)

@@ -14,8 +14,9 @@ HARD_DAMAGE_RE = re.compile(r"锟斤拷|烫烫烫|屯屯屯|[\ufffd\ue000-\uf8ff
 # A literal "?" fused to punctuation or characters where a multibyte character was lost in a
 # wrong decoding ("上?!拔鍌€", "?;顒"): the byte-level trace of UTF-8 read as GBK.
 # A "?" right before an orphaned pinyin annotation ("?chuàng)") is the same trace.
+# Next to a Chinese character only: English "Have you?'" and "that one?!" are prose.
 LOST_BYTES_RE = re.compile(
-    r"\?[!;:,.\"'€]|[\u4e00-\u9fff]\?\?|\?[\u4e00-\u9fff]{1,3}\?|\?[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]+\)"
+    r"[\u4e00-\u9fff]\?[!;:,.\"'€]|\?[!;:,.\"'€][\u4e00-\u9fff]|[\u4e00-\u9fff]\?\?|\?[\u4e00-\u9fff]{1,3}\?|\?[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]+\)"
 )
 # A lone "?" before closing punctuation stands for one character lost in decoding ("動員令?。").
 LOST_MARK_RE = re.compile(r"(?<=[\u4e00-\u9fff])\?(?=[。，、；：！？”’）])")
@@ -24,6 +25,9 @@ SENTENCE_RE = re.compile(r"[^。！？；\n]*(?:[。！？；]+|$)")
 # Characters outside the 3,755 most common (GB2312 level 1) counted as rare; a run of this many rare
 # characters in a row is not Chinese prose but a misread byte stream.
 RARE_RUN = 3
+# Japanese kanji (雰囲気, 馴染み) are rare in Chinese: a sentence with runs of hiragana ("でも", "やすい")
+# is Japanese. UTF-8 read as GBK yields single kana among rare characters ("浠婂ぉ澶"), never runs.
+KANA_RE = re.compile(r"[\u3041-\u309f]{2,}")
 # UTF-8 read as Latin-1 / CP1252: a lead byte letter followed by a continuation-byte symbol ("ä¸­").
 LATIN_MOJIBAKE_RE = re.compile(r"[ÃÂâäåæçèéï][\x80-\xbf\u0152-\u2122]")
 RARE_MARKERS_RE = re.compile(r"[€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]")
@@ -48,6 +52,8 @@ def is_rare(char: str) -> bool:
 
 
 def rare_run(sentence: str) -> bool:
+    if KANA_RE.search(sentence):
+        return False
     run = 0
     for char in sentence:
         if HAN_RE.match(char) and is_rare(char):
@@ -71,6 +77,7 @@ def try_repair(sentence: str) -> str | None:
 
     Punctuation at the end (and any correctly decoded prefix such as "他说：") may have been added
     after the damage, so each split point of the sentence is tried for where the damage starts."""
+    han = bool(HAN_RE.search(sentence))
     body = sentence.rstrip("。！？；")
     tail = sentence[len(body):]
     for start in range(len(body)):
@@ -82,7 +89,7 @@ def try_repair(sentence: str) -> str | None:
                 repaired = damaged.encode(wrong).decode("utf-8")
             except (UnicodeEncodeError, UnicodeDecodeError):
                 continue
-            if repaired != damaged and not is_damaged(repaired) and HAN_RE.search(repaired):
+            if repaired != damaged and not is_damaged(repaired) and (HAN_RE.search(repaired) or not han):
                 return prefix + repaired + tail
     return None
 
@@ -105,6 +112,8 @@ def repair_mojibake(text: str) -> tuple[str, dict[str, int]]:
             if fixed is not None:
                 kept.append(fixed)
                 repaired += 1
+            elif not HAN_RE.search(sentence):
+                kept.append(sentence)  # not Chinese: a stray "Â°" costs less than the sentence
             else:
                 dropped += 1
         lines.append("".join(kept))

@@ -5,7 +5,14 @@ from __future__ import annotations
 import html
 import re
 
-TAG_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
+# HTML element names only: "<The Palace: Tale of Jang Noksu>" or "<Title>" in prose is not a tag.
+HTML_TAGS = (
+    "a|abbr|article|aside|b|big|blockquote|body|br|button|center|cite|code|dd|del|div|dl|dt|em|font|footer|form|"
+    "h[1-6]|head|header|hr|html|i|iframe|img|input|ins|label|li|link|main|mark|meta|nav|noscript|ol|option|p|pre|"
+    "q|s|script|section|select|small|source|span|strike|strong|style|sub|sup|table|tbody|td|textarea|tfoot|th|"
+    "thead|title|tr|tt|u|ul|video"
+)
+TAG_RE = re.compile(rf"</?(?:{HTML_TAGS})(?:\s[^<>]*)?/?>", re.IGNORECASE)
 ENTITY_RE = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
 SPACES_RE = re.compile(r"[ \t\u00a0\u2002\u2003\u2009\u200b\ufeff]+")
 # A line ends its sentence with one of these (both widths); anything else may continue on the next.

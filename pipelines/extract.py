@@ -14,6 +14,7 @@ import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 from scrapy.exceptions import DropItem
+from trafilatura.metadata import extract_metadata
 from trafilatura.settings import use_config
 
 from crawler.items import Article, count_cleaning
@@ -79,14 +80,20 @@ def text_size(text: str) -> int:
     return len(HAN_OR_WORD_RE.findall(text))
 
 
+def _chars(element: lxml_html.HtmlElement) -> int:
+    """Non-space characters under `element`: a cheap size for comparing blocks of one page."""
+    return len("".join(element.text_content().split()))
+
+
 def prune_furniture(tree: lxml_html.HtmlElement) -> int:
     """Remove share bars, font-size buttons, comment boxes, related lists... named so by class or id."""
-    total = text_size(tree.text_content()) or 1
+    found = [e for e in tree.xpath("//*[@class or @id]") if e.tag not in ("html", "body") and is_furniture(e)]
+    if not found:
+        return 0
+    total = _chars(tree) or 1
     removed = 0
-    for element in [e for e in tree.iter() if isinstance(e.tag, str) and (e.get("class") or e.get("id"))]:
-        if element.getparent() is None or element.tag in ("html", "body") or not is_furniture(element):
-            continue
-        if text_size(element.text_content()) / total >= FURNITURE_MAX_TEXT_SHARE:
+    for element in found:
+        if element.getparent() is None or _chars(element) / total >= FURNITURE_MAX_TEXT_SHARE:
             continue
         element.drop_tree()
         removed += 1
@@ -115,7 +122,7 @@ def _meta(tree: lxml_html.HtmlElement, *names: str) -> str | None:
     return None
 
 
-def _main_text(tree: lxml_html.HtmlElement, url: str | None) -> tuple[str, Any]:
+def _main_text(tree: lxml_html.HtmlElement, url: str | None) -> str:
     """Main text via trafilatura in precision mode, falling back to its balanced and recall modes, then
     its baseline, while an attempt finds next to nothing.
 
@@ -123,23 +130,26 @@ def _main_text(tree: lxml_html.HtmlElement, url: str | None) -> tuple[str, Any]:
     related lists, share prompts and newsletter boxes inside the content container, which the balanced
     mode keeps."""
     attempts = ({"favor_precision": True}, {}, {"favor_recall": True})
-    text, document = "", None
+    text = ""
     for options in attempts:
-        found = trafilatura.bare_extraction(
-            copy.deepcopy(tree), url=url, with_metadata=True, include_comments=False, include_tables=True,
-            config=trafilatura_config(), **options,
-        )
-        if found is None:
-            continue
-        document = document or found
-        if text_size(found.text or "") > text_size(text):
+        # bare_extraction works on its own copy of a parsed tree: `tree` stays as it is.
+        found = trafilatura.bare_extraction(tree, url=url, include_comments=False, include_tables=True,
+                                            config=trafilatura_config(), **options)
+        if found is not None and text_size(found.text or "") > text_size(text):
             text = found.text or ""
         if text_size(text) >= 10:
-            return text, document
+            return text
     _, baseline_text, _ = trafilatura.baseline(copy.deepcopy(tree))
-    if text_size(baseline_text) > text_size(text):
-        text = baseline_text
-    return text, document
+    return baseline_text if text_size(baseline_text) > text_size(text) else text
+
+
+def _trafilatura_metadata(tree: lxml_html.HtmlElement, url: str | None) -> Any:
+    """trafilatura's title / date / author guesses: the slow path, taken only when the page's own
+    markup and datelines gave no title or date."""
+    try:
+        return extract_metadata(copy.deepcopy(tree), url)
+    except (ValueError, TypeError, etree.LxmlError):  # a malformed page costs its metadata, not the text
+        return None
 
 
 def extract_article(html: str, url: str | None = None) -> Extraction | None:
@@ -155,7 +165,7 @@ def extract_article(html: str, url: str | None = None) -> Extraction | None:
     furniture = prune_furniture(tree)
     if furniture:
         counts["furniture_blocks"] = furniture
-    text, document = _main_text(tree, url)
+    text = _main_text(tree, url)
     text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
     if not text:
         return None
@@ -166,7 +176,8 @@ def extract_article(html: str, url: str | None = None) -> Extraction | None:
     heading = tree.findtext(".//h1")
     if heading and heading.strip() and title and heading.strip() in title:
         title = heading.strip()  # the h1 is the title without any suffix the <title> had
-    elif not title and document is not None:
+    document = _trafilatura_metadata(tree, url) if not title else None
+    if not title and document is not None:
         title = document.title
 
     head = lines[:HEADER_LINES] if not title else _lines_after_title(lines, title)
@@ -178,12 +189,14 @@ def extract_article(html: str, url: str | None = None) -> Extraction | None:
         if meta_dates.published and (published is None or published[:10] == meta_dates.published[:10]
                                      or len(published) == 10):
             published = meta_dates.published if len(meta_dates.published) >= len(published or "") else published
-    if published is None and document is not None and document.date:
-        published = document.date
+    if published is None:
+        document = document or _trafilatura_metadata(tree, url)
+        published = document.date if document is not None and document.date else None
     byline = parse_byline(head + lines[-FOOTER_LINES:])
     authors = byline.authors
-    if not authors and document is not None and document.author:
-        authors = [a.strip() for a in re.split(r"[;,，、]", document.author) if a.strip()]
+    declared_author = _meta(tree, "author", "article:author", "dc.creator") or (document.author if document else None)
+    if not authors and declared_author and not declared_author.startswith(("http://", "https://")):
+        authors = [a.strip() for a in re.split(r"[;,，、|]", declared_author) if a.strip()]
     return Extraction(title=title, text=text, published=published, updated=dateline.updated, authors=authors,
                       source=byline.source, site_name=site_name, editor=byline.editor, counts=counts)
 

@@ -38,7 +38,7 @@ INVISIBLE_TAGS = ("script", "style", "noscript", "template")
 
 
 def _text_len(element: lxml_html.HtmlElement) -> int:
-    return len(re.sub(r"\s+", "", element.text_content()))
+    return len("".join(element.text_content().split()))
 
 
 def _visible_len(element: lxml_html.HtmlElement) -> int:
@@ -85,6 +85,12 @@ def prune_hidden(tree: lxml_html.HtmlElement) -> int:
 
 def prune_link_farms(tree: lxml_html.HtmlElement, own_host: str | None = None) -> int:
     """Remove the smallest blocks whose links go to many outside domains with spam anchors."""
+    # Most pages hold no spam anchor at all: one pass over every anchor rules them out.
+    anchors = tree.xpath("//body//a[@href]")
+    if len(anchors) < LINK_FARM_MIN_LINKS:
+        return 0
+    if spam_weight(" ".join(a.text_content() for a in anchors))[1] < LINK_FARM_MIN_STRONG:
+        return 0
     removed = 0
     for block in tree.xpath("//body//*[count(.//a[@href]) >= $n]", n=LINK_FARM_MIN_LINKS):
         if block.getparent() is None or block.tag in ("html", "body"):

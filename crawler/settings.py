@@ -124,3 +124,12 @@ JOBSTATE_ENABLED = True
 # Crawl report (crawler/extensions/report.py): <spider>-<UTC time>.json and .html per run.
 REPORT_ENABLED = True
 REPORT_DIR = "output/reports"
+
+# --- Store location: SQLite or PostgreSQL (pipelines/store.py, pipelines/storesql.py) ------------------
+# STORE_URL, when set, wins over STORE_PATH: "sqlite:///output/articles.sqlite" (relative path),
+# "sqlite:////abs/path.sqlite", or "postgresql://user[:password]@host:port/dbname" (psycopg 3 URL or
+# key=value conninfo). Every step that opens the store (store, dedup, near-dup index, incremental
+# re-crawls) goes through the same URL, so workers sharing one PostgreSQL store share articles, hashes and
+# the near-duplicate index. The run lock covers SQLite stores only: several workers on one PostgreSQL
+# store are expected and are not refused (their upserts are safe concurrently; use JOBDIR per worker).
+STORE_URL = ""

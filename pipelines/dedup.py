@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 
 from crawler.items import Article
-from pipelines.store import ArticleStore, article_key
+from pipelines.store import ArticleStore, article_key, open_store, store_location
 
 if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
@@ -55,19 +55,18 @@ class DedupPipeline:
     def __init__(self, enabled: bool = True, store_path: str | None = None,
                  stats: StatsCollector | None = None) -> None:
         self.enabled = enabled
-        self.store_path = store_path
+        self.store_path = store_path  # STORE_URL or STORE_PATH
         self.stats = stats
         self.index = DuplicateIndex()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> DedupPipeline:
         settings = crawler.settings
-        store_path = settings.get("STORE_PATH") if settings.getbool("STORE_ENABLED", True) else None
-        return cls(settings.getbool("DEDUP_ENABLED", True), store_path, stats=crawler.stats)
+        return cls(settings.getbool("DEDUP_ENABLED", True), store_location(settings), stats=crawler.stats)
 
     def open_spider(self) -> None:
         if self.store_path:
-            self.index = DuplicateIndex(ArticleStore(self.store_path))
+            self.index = DuplicateIndex(open_store(self.store_path))
 
     def close_spider(self) -> None:
         if self.index.store is not None:

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import sys
 import unicodedata
 import zlib
 from array import array
 from collections import Counter
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from scrapy.exceptions import NotConfigured
 
 from crawler.items import Article
 from pipelines.script import converter
-from pipelines.store import article_key
+from pipelines.store import article_key, store_location
+from pipelines.storesql import DB_ERRORS, Database, StoreLocation
 
 if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
@@ -170,27 +169,29 @@ def estimate_jaccard(codes_a: bytes, codes_b: bytes) -> float:
     return max(0.0, (agree - CODE_COLLISION) / (1 - CODE_COLLISION))
 
 
+# Backend-neutral DDL (pipelines/storesql.py): {int64} is SQLite's INTEGER / PostgreSQL's BIGINT.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS neardup_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- One row per indexed (original) article; doc is the insertion order: lower = earlier.
 CREATE TABLE IF NOT EXISTS neardup_docs (
-    doc INTEGER PRIMARY KEY,
+    doc {int64} PRIMARY KEY,
     article_id TEXT NOT NULL,
     shingles INTEGER NOT NULL,
-    signature BLOB NOT NULL         -- NUM_BINS x 16-bit codes, little-endian
+    signature {blob} NOT NULL         -- NUM_BINS x 16-bit codes, little-endian
 );
 CREATE INDEX IF NOT EXISTS neardup_docs_article_id ON neardup_docs (article_id);
 -- LSH buckets: band and bucket folded into one integer, docs as integers, no rowid: ~16 bytes a row.
 CREATE TABLE IF NOT EXISTS neardup_bands (
-    bucket INTEGER NOT NULL,        -- band << 32 | CRC-32 of the band's rows
-    doc INTEGER NOT NULL,
+    bucket {int64} NOT NULL,        -- band << 32 | CRC-32 of the band's rows
+    doc {int64} NOT NULL,
     PRIMARY KEY (bucket, doc)
-) WITHOUT ROWID;
+) {without_rowid};
 """
+# Name of the lock that serialises index writers (schema creation, flushes) across processes.
+WRITE_LOCK = "neardup"
 # SQLite page cache of the index connection: the hot upper levels of both B-trees stay in memory;
 # leaves come from the OS cache. 64 MiB is ~11% of the tables at a million articles (579 MiB measured).
 CACHE_KIB = 64 * 1024
-BUSY_TIMEOUT_S = 30.0  # same as the store: another process may hold the write lock for a batch
 
 
 class Verdict(NamedTuple):
@@ -202,27 +203,33 @@ class Verdict(NamedTuple):
 
 
 class NearDupIndex:
-    """LSH index of MinHash signatures in SQLite (`path`, shared with the store) or in memory (None).
+    """LSH index of MinHash signatures in the store's database (`location`: a SQLite path or a STORE_URL,
+    SQLite or PostgreSQL) or in memory (None).
 
     Articles are numbered in the order they are added; the earliest verified match is the original.
     Only originals are indexed, so `duplicate_of` always names an article that is not itself a copy and
     a story syndicated a thousand times still has one entry per bucket. Additions are buffered and
     written every `batch_size` articles by `flush()` (also at `close()`); lookups see the buffer.
+
+    Several processes may share one index (workers on one PostgreSQL store, or on one SQLite file):
+    flushes are serialised (SQLite's write lock, a PostgreSQL advisory lock) and a flush numbers its
+    articles after everything already written, so the earliest-written original stays the original.
+    Two workers that index near-identical stories within one batch window (before either flushed)
+    both keep theirs as an original, since neither could see the other's; every later copy then points
+    at the one written first. A smaller NEARDUP_BATCH_SIZE narrows that window.
     """
 
-    def __init__(self, path: str | Path | None = None, threshold: float = DEFAULT_THRESHOLD,
+    def __init__(self, location: str | Path | StoreLocation | None = None, threshold: float = DEFAULT_THRESHOLD,
                  batch_size: int = 200) -> None:
         self.threshold = threshold
         self.batch_size = max(1, batch_size)
-        if path is None:
-            self.db = sqlite3.connect(":memory:", isolation_level=None)
-        else:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-        self.db.executescript(f"BEGIN; {SCHEMA} COMMIT;")
+        self.db = Database(location)
+        if not self.db.is_postgres:
+            self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        with self.db.transaction(lock=WRITE_LOCK):
+            self.db.script(SCHEMA)
+            self.db.execute("INSERT INTO neardup_meta (name, value) VALUES ('fingerprint', ?)"
+                            " ON CONFLICT (name) DO NOTHING", (FINGERPRINT_VERSION,))
         self._check_version()
         self._pending: list[tuple[int, str, int, bytes, list[int]]] = []
         self._pending_buckets: dict[int, list[int]] = {}
@@ -231,22 +238,19 @@ class NearDupIndex:
         self._next_doc = self._max_doc() + 1
 
     def _check_version(self) -> None:
-        self.db.execute("INSERT OR IGNORE INTO neardup_meta VALUES ('fingerprint', ?)", (FINGERPRINT_VERSION,))
-        stored = self.db.execute("SELECT value FROM neardup_meta WHERE name = 'fingerprint'").fetchone()[0]
+        stored = self.db.one("SELECT value FROM neardup_meta WHERE name = 'fingerprint'")[0]
         if stored != FINGERPRINT_VERSION:
             self.db.close()
             raise ValueError(f"near-dup index was built as {stored!r}, this code computes {FINGERPRINT_VERSION!r}")
 
     def _max_doc(self) -> int:
-        return self.db.execute("SELECT COALESCE(MAX(doc), -1) FROM neardup_docs").fetchone()[0]
+        return self.db.one("SELECT COALESCE(MAX(doc), -1) FROM neardup_docs")[0]
 
     def __len__(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM neardup_docs").fetchone()[0] + len(self._pending)
+        return self.db.one("SELECT COUNT(*) FROM neardup_docs")[0] + len(self._pending)
 
     def _own_doc(self, article_id: str) -> int | None:
-        row = self.db.execute(
-            "SELECT MIN(doc) FROM neardup_docs WHERE article_id = ?", (article_id,)
-        ).fetchone()
+        row = self.db.one("SELECT MIN(doc) FROM neardup_docs WHERE article_id = ?", (article_id,))
         return row[0] if row[0] is not None else self._pending_ids.get(article_id)
 
     def _candidates(self, keys: list[int], before: int | None) -> list[int]:
@@ -329,8 +333,7 @@ class NearDupIndex:
         """Write buffered additions in one transaction; on error they stay buffered and it re-raises."""
         if not self._pending:
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.db.transaction(lock=WRITE_LOCK):
             # Another process may have added articles since we numbered ours: ours come after them.
             shift = max(0, self._max_doc() + 1 - self._pending[0][0])
             self.db.executemany(
@@ -339,11 +342,8 @@ class NearDupIndex:
             )
             # Sorted inserts touch each B-tree leaf once per batch instead of once per row.
             bands = sorted((key, doc + shift) for doc, _, _, _, keys in self._pending for key in keys)
-            self.db.executemany("INSERT OR IGNORE INTO neardup_bands (bucket, doc) VALUES (?, ?)", bands)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+            self.db.executemany("INSERT INTO neardup_bands (bucket, doc) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                                bands)
         logger.debug("Near-dup index: wrote %d articles", len(self._pending))
         self._next_doc = self._pending[-1][0] + shift + 1
         self._pending.clear()
@@ -362,9 +362,9 @@ class NearDupIndex:
 class NearDupPipeline:
     """Sets `duplicate_of` on an article whose text near-duplicates an earlier one; keeps the item."""
 
-    def __init__(self, path: str | None = None, threshold: float = DEFAULT_THRESHOLD, batch_size: int = 200,
+    def __init__(self, location: str | None = None, threshold: float = DEFAULT_THRESHOLD, batch_size: int = 200,
                  stats: StatsCollector | None = None) -> None:
-        self.path = path
+        self.location = location
         self.threshold = threshold
         self.batch_size = batch_size
         self.stats = stats
@@ -376,12 +376,11 @@ class NearDupPipeline:
         if not settings.getbool("NEARDUP_ENABLED", True):
             raise NotConfigured("NEARDUP_ENABLED is off")
         # Without a store (`scrapy clean`) the index lives in memory for the run.
-        path = settings.get("STORE_PATH") if settings.getbool("STORE_ENABLED", True) else None
-        return cls(path, settings.getfloat("NEARDUP_THRESHOLD", DEFAULT_THRESHOLD),
+        return cls(store_location(settings), settings.getfloat("NEARDUP_THRESHOLD", DEFAULT_THRESHOLD),
                    settings.getint("NEARDUP_BATCH_SIZE", 200), stats=crawler.stats)
 
     def open_spider(self) -> None:
-        self.index = NearDupIndex(self.path, self.threshold, self.batch_size)
+        self.index = NearDupIndex(self.location, self.threshold, self.batch_size)
 
     def close_spider(self) -> None:
         if self.index is not None:
@@ -399,7 +398,7 @@ class NearDupPipeline:
         article_id = str(item.get("id") or article_key(item))
         try:
             verdict = self.index.check(article_id, item.get("text") or "")
-        except sqlite3.Error as error:
+        except DB_ERRORS as error:
             # A locked or broken index must not cost the article: it is kept, just not checked.
             logger.warning("Near-dup index error on %s: %s", article_id, error)
             self._inc("neardup/errors")

@@ -195,7 +195,7 @@ def test_index_built_with_other_constants_is_refused(tmp_path: Path) -> None:
 def test_adapter_sets_duplicate_of_and_counts() -> None:
     crawler = get_crawler(settings_dict={"STORE_ENABLED": False})
     step = NearDupPipeline.from_crawler(crawler)
-    assert step.path is None  # no store: the index lives in memory
+    assert step.location is None  # no store: the index lives in memory
     step.open_spider()
     first = step.process_item(new_article(id="a", url="http://x/a", text=ORIGINAL))
     copy = step.process_item(new_article(id="b", url="http://y/b", text=SYNDICATED_COPY))

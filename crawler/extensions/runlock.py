@@ -12,6 +12,8 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
 
 from crawler.middlewares.incremental import utc_now
+from pipelines.store import store_location
+from pipelines.storesql import parse_location
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +85,11 @@ class RunLock:
         settings = crawler.settings
         if not settings.getbool("RUNLOCK_ENABLED", True):
             raise NotConfigured("RUNLOCK_ENABLED is off")
-        store = settings.get("STORE_PATH") if settings.getbool("STORE_ENABLED", True) else None
-        lock = cls(lock_paths(store, settings.get("JOBDIR")))
+        location = store_location(settings)
+        # A PostgreSQL store is shared by workers on purpose (its writes are safe concurrently): only a
+        # SQLite store (and JOBDIR) is locked.
+        store = parse_location(location).sqlite_path if location else None
+        lock = cls(lock_paths(str(store) if store else None, settings.get("JOBDIR")))
         if lock.refused is not None:
             logger.error("Another crawl is running on this store (lock %s held by %s): this run is refused "
                          "and closes without crawling.", lock.refused, holder(lock.refused))

@@ -12,7 +12,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 
 from crawler.canonical import canonical_url
-from pipelines.store import ArticleStore, StoredFetch
+from pipelines.store import ArticleStore, StoredFetch, open_store, store_location
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class IncrementalMiddleware:
     """
 
     def __init__(self, store_path: str, refresh_hours: float = DEFAULT_REFRESH_HOURS, stats: Any = None) -> None:
-        self.store_path = store_path
+        self.store_path = store_path  # STORE_URL or STORE_PATH
         self.refresh_hours = refresh_hours
         self.stats = stats
         self.store: ArticleStore | None = None
@@ -68,9 +68,10 @@ class IncrementalMiddleware:
         settings = crawler.settings
         if not settings.getbool("INCREMENTAL_ENABLED", True):
             raise NotConfigured("INCREMENTAL_ENABLED is off")
-        if not settings.getbool("STORE_ENABLED", True):
+        location = store_location(settings)
+        if location is None:
             raise NotConfigured("no store to compare with (STORE_ENABLED is off)")
-        middleware = cls(settings.get("STORE_PATH"),
+        middleware = cls(location,
                          settings.getfloat("INCREMENTAL_REFRESH_HOURS", DEFAULT_REFRESH_HOURS), crawler.stats)
         crawler.signals.connect(middleware.close, signal=signals.spider_closed)
         return middleware
@@ -86,7 +87,7 @@ class IncrementalMiddleware:
 
     def _lookup(self, url: str) -> StoredFetch | None:
         if self.store is None:
-            self.store = ArticleStore(self.store_path)
+            self.store = open_store(self.store_path)
         return self.store.lookup(canonical_url(url))
 
     def process_request(self, request: Request) -> None:

@@ -18,7 +18,7 @@ from crawler.items import Article, new_article, url_article_id
 from crawler.middlewares.incremental import DEFAULT_REFRESH_HOURS, KnownArticles
 from crawler.pagetype import PageKind, classify_page
 from pipelines.decode import DecodeError, decode_bytes
-from pipelines.store import ArticleStore
+from pipelines.store import open_store, store_location
 
 logger = logging.getLogger(__name__)
 
@@ -83,14 +83,15 @@ class NewsSpider(scrapy.Spider):
     def known_articles(self) -> KnownArticles | None:
         """What the store held, fresh, when this crawl began; None when re-crawls are not incremental."""
         settings = self.crawler.settings
-        if not (settings.getbool("INCREMENTAL_ENABLED", True) and settings.getbool("STORE_ENABLED", True)):
+        location = store_location(settings)
+        if not (settings.getbool("INCREMENTAL_ENABLED", True) and location):
             return None
         if self._known is None:
             # A crawl resumed after a kill began at its first attempt (crawler/extensions/jobstate.py).
             started = settings.get("JOBSTATE_CRAWL_STARTED") or self.crawler.stats.get_value("start_time")
             if isinstance(started, datetime):
                 started = started.astimezone(timezone.utc).isoformat(timespec="seconds")
-            self._known = KnownArticles(ArticleStore(settings.get("STORE_PATH")),
+            self._known = KnownArticles(open_store(location),
                                         settings.getfloat("INCREMENTAL_REFRESH_HOURS", DEFAULT_REFRESH_HOURS),
                                         started or utc_now())
             self.crawler.signals.connect(self._known.store.close, signal=signals.spider_closed)

@@ -54,6 +54,36 @@ def try_lock(path: Path) -> IO[str] | None:
     return handle
 
 
+def hold(path: Path) -> bool:
+    """Take the lock `path` for this process, or join this process's hold on it; False when another process
+    holds it. `scrapy crawlall` holds the store's lock between the crawlers it runs one after another."""
+    if path in _HELD:
+        _HELD[path][1] += 1
+        return True
+    handle = try_lock(path)
+    if handle is None:
+        return False
+    _HELD[path] = [handle, 1]
+    return True
+
+
+def release_hold(path: Path) -> None:
+    """Leave this process's hold on `path`; the lock is released when its last holder leaves."""
+    entry = _HELD[path]
+    entry[1] -= 1
+    if entry[1] == 0:
+        fcntl.flock(entry[0], fcntl.LOCK_UN)
+        entry[0].close()
+        del _HELD[path]
+
+
+def store_lock_path(settings: Any) -> Path | None:
+    """The lock file of the SQLite store named by these settings; None for PostgreSQL or no store."""
+    location = store_location(settings)
+    store = parse_location(location).sqlite_path if location else None
+    return lock_paths(str(store), None)[0][0] if store else None
+
+
 def holder(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8").strip() or "unknown process"
@@ -69,15 +99,10 @@ class RunLock:
         self.held: list[Path] = []
         self.refused: Path | None = None
         for path, shareable in paths:
-            if shareable and path in _HELD:
-                _HELD[path][1] += 1
-            else:
-                handle = try_lock(path) if path not in _HELD else None
-                if handle is None:
-                    self.refused = path
-                    self.release()
-                    break
-                _HELD[path] = [handle, 1]
+            if (path in _HELD and not shareable) or not hold(path):
+                self.refused = path
+                self.release()
+                break
             self.held.append(path)
 
     @classmethod
@@ -85,11 +110,11 @@ class RunLock:
         settings = crawler.settings
         if not settings.getbool("RUNLOCK_ENABLED", True):
             raise NotConfigured("RUNLOCK_ENABLED is off")
-        location = store_location(settings)
         # A PostgreSQL store is shared by workers on purpose (its writes are safe concurrently): only a
         # SQLite store (and JOBDIR) is locked.
-        store = parse_location(location).sqlite_path if location else None
-        lock = cls(lock_paths(str(store) if store else None, settings.get("JOBDIR")))
+        store = store_lock_path(settings)
+        paths = [(store, True)] if store else []
+        lock = cls(paths + lock_paths(None, settings.get("JOBDIR")))
         if lock.refused is not None:
             logger.error("Another crawl is running on this store (lock %s held by %s): this run is refused "
                          "and closes without crawling.", lock.refused, holder(lock.refused))
@@ -107,10 +132,5 @@ class RunLock:
 
     def release(self) -> None:
         for path in self.held:
-            entry = _HELD[path]
-            entry[1] -= 1
-            if entry[1] == 0:
-                fcntl.flock(entry[0], fcntl.LOCK_UN)
-                entry[0].close()
-                del _HELD[path]
+            release_hold(path)
         self.held = []

@@ -117,7 +117,11 @@ class ArticleStore:
         self.db = Database(location)
         self.location = self.db.location
         self.path = self.location.sqlite_path  # None on PostgreSQL
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self.db.close()
+            raise
 
     def _migrate(self) -> None:
         """Create the schema, or bring an older one up to SCHEMA_VERSION (columns added, tables created).

@@ -1,7 +1,8 @@
 """A real PostgreSQL server for tests and benchmarks: initdb + postgres from the installed binaries, on a free
 port, unix socket in a temp dir, run as an unprivileged user (the server refuses root); one database per test.
 
-Fixtures (import them into a test module): `postgres_server` (session), `pg_url` (a fresh database).
+Fixtures (import them into a test module): `postgres_server` (session), `pg_url` (a fresh database),
+`location` (a store on each backend: the test runs once on a SQLite file, once on PostgreSQL).
 Tests skip only when the server binaries are not installed (`apt-get install postgresql`).
 """
 
@@ -161,3 +162,17 @@ def pg_url(postgres_server: PostgresServer) -> Iterator[str]:
     name = postgres_server.create_database()
     yield postgres_server.url(name)
     postgres_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's store lives: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "out" / "a.sqlite")
+    return request.getfixturevalue("pg_url")
+
+
+def store_settings(location: str, **extra: object) -> dict[str, object]:
+    """Crawler settings for a store: STORE_PATH for a file (the default way), STORE_URL for PostgreSQL."""
+    name = "STORE_URL" if location.startswith("postgresql://") else "STORE_PATH"
+    return {name: location, **extra}

@@ -11,6 +11,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 from crawler.items import new_article
+from pipelines.storesql import Database
+from tests.pg import location, pg_url, postgres_server, store_settings  # noqa: F401  (fixtures)
 from pipelines.neardup import (
     MIN_SHINGLES,
     NUM_BINS,
@@ -138,8 +140,8 @@ def test_short_texts_are_never_matched_or_indexed() -> None:
     assert len(index) == 0
 
 
-def test_index_persists_across_instances(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite"
+def test_index_persists_across_instances(location: str) -> None:
+    path = location
     first = NearDupIndex(path)
     assert first.find_or_add("a", ORIGINAL) is None
     first.close()
@@ -148,7 +150,7 @@ def test_index_persists_across_instances(tmp_path: Path) -> None:
     assert second.find_or_add("b", SYNDICATED_COPY) == "a"
     assert second.find_or_add("c", SAME_TOPIC_STORY) is None
     second.close()
-    db = sqlite3.connect(path)
+    db = Database(path)
     assert db.execute("SELECT doc, article_id FROM neardup_docs ORDER BY doc").fetchall() == [(0, "a"), (1, "c")]
     db.close()
 
@@ -167,8 +169,8 @@ def test_lookups_see_unflushed_articles_and_writes_are_batched(tmp_path: Path) -
     reader.close()
 
 
-def test_two_writers_on_one_database_do_not_collide(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite"
+def test_two_writers_on_one_database_do_not_collide(location: str) -> None:
+    path = location
     one, two = NearDupIndex(path), NearDupIndex(path)
     one.find_or_add("a", ORIGINAL)
     two.find_or_add("c", SAME_TOPIC_STORY)
@@ -181,12 +183,27 @@ def test_two_writers_on_one_database_do_not_collide(tmp_path: Path) -> None:
     third.close()
 
 
-def test_index_built_with_other_constants_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite"
+def test_copies_indexed_at_once_by_two_workers_are_both_originals(location: str) -> None:
+    # Neither worker has written its batch when the other checks: each sees no match and indexes its
+    # article. The one written first is the original every later copy points at.
+    one, two = NearDupIndex(location), NearDupIndex(location)
+    assert one.check("a", ORIGINAL).status == "added"
+    assert two.check("b", SYNDICATED_COPY).status == "added"
+    two.flush()
+    one.flush()
+    assert len(one) == 2
+    one.close()
+    two.close()
+    third = NearDupIndex(location)
+    assert third.find_or_add("c", ORIGINAL) == "b"
+    third.close()
+
+
+def test_index_built_with_other_constants_is_refused(location: str) -> None:
+    path = location
     NearDupIndex(path).close()
-    db = sqlite3.connect(path)
-    with db:
-        db.execute("UPDATE neardup_meta SET value = 'other' WHERE name = 'fingerprint'")
+    db = Database(path)
+    db.execute("UPDATE neardup_meta SET value = 'other' WHERE name = 'fingerprint'")
     db.close()
     with pytest.raises(ValueError, match="near-dup index was built as 'other'"):
         NearDupIndex(path)
@@ -208,10 +225,9 @@ def test_adapter_sets_duplicate_of_and_counts() -> None:
     assert crawler.stats.get_value("neardup/skipped_short") == 1
 
 
-def test_adapter_keeps_the_index_in_the_store_database(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite"
+def test_adapter_keeps_the_index_in_the_store_database(location: str) -> None:
     for article_id, text, expected in (("a", ORIGINAL, None), ("b", SYNDICATED_COPY, "a")):
-        crawler = get_crawler(settings_dict={"STORE_PATH": str(path), "NEARDUP_THRESHOLD": 0.75})
+        crawler = get_crawler(settings_dict=store_settings(location, NEARDUP_THRESHOLD=0.75))
         step = NearDupPipeline.from_crawler(crawler)
         step.open_spider()
         assert step.process_item(new_article(id=article_id, text=text))["duplicate_of"] == expected

@@ -6,6 +6,7 @@ import copy
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,8 @@ from trafilatura.settings import use_config
 
 from crawler.items import Article, count_cleaning
 from pipelines.htmlspam import prune_spam_html
-from pipelines.metadata import parse_byline, parse_dateline, site_from_title, strip_site_suffix
+from pipelines.metadata import (parse_byline, parse_dateline, parse_meta_datetime, site_from_title,
+                                strip_site_suffix)
 
 if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
@@ -36,6 +38,9 @@ MIN_EXTRACTED_SIZE = 120
 FURNITURE_MAX_TEXT_SHARE = 0.3
 # Header/footer lines scanned for datelines and bylines: the lines around the title and the end.
 HEADER_LINES = 40
+# A table cell holding this much text in sentences is a layout cell around prose, not a data cell.
+LAYOUT_CELL_CHARS = 100
+SENTENCE_END_RE = re.compile(r"[。！？]|[.!?](?=\s)")
 FOOTER_LINES = 25
 HAN_OR_WORD_RE = re.compile(r"[\u4e00-\u9fff]|\w+")
 
@@ -100,6 +105,29 @@ def prune_furniture(tree: lxml_html.HtmlElement) -> int:
     return removed
 
 
+def is_prose_cell(cell: lxml_html.HtmlElement) -> bool:
+    return _chars(cell) >= LAYOUT_CELL_CHARS and len(SENTENCE_END_RE.findall(cell.text_content())) >= 2
+
+
+def unwrap_layout_tables(tree: lxml_html.HtmlElement) -> int:
+    """Turn tables used for page layout into plain blocks, so the article in a cell is extracted as
+    paragraphs and not as a one-row table with the navigation beside it (old government CMS pages).
+
+    A table is layout when a cell holds a nested table or prose: a block of text no data cell holds."""
+    unwrapped = 0
+    for table in tree.xpath("//table"):
+        cells = table.xpath("./tr/td | ./tr/th | ./*/tr/td | ./*/tr/th")
+        if not any(cell.find(".//table") is not None or is_prose_cell(cell) for cell in cells):
+            continue
+        for element in (table, *table.xpath("./tr | ./*"), *table.xpath("./*/tr"), *cells):
+            if element.tag in ("table", "tbody", "thead", "tfoot", "tr"):
+                element.tag = "div"
+            elif element.tag in ("td", "th"):
+                element.tag = "div"
+        unwrapped += 1
+    return unwrapped
+
+
 def page_lines(tree: lxml_html.HtmlElement) -> list[str]:
     """The visible text of the page as short lines (block boundaries become line breaks)."""
     body = tree.find("body")
@@ -152,8 +180,17 @@ def _trafilatura_metadata(tree: lxml_html.HtmlElement, url: str | None) -> Any:
         return None
 
 
-def extract_article(html: str, url: str | None = None) -> Extraction | None:
-    """Main text and metadata of a news page; None when the page holds no extractable text."""
+def _date_of(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def extract_article(html: str, url: str | None = None, today: date | None = None) -> Extraction | None:
+    """Main text and metadata of a news page; None when the page holds no extractable text.
+
+    `today` (the fetch date) places dates the page writes without a year."""
     if not html or not html.strip():
         return None
     try:
@@ -165,6 +202,8 @@ def extract_article(html: str, url: str | None = None) -> Extraction | None:
     furniture = prune_furniture(tree)
     if furniture:
         counts["furniture_blocks"] = furniture
+    if layout := unwrap_layout_tables(tree):
+        counts["layout_tables"] = layout
     text = _main_text(tree, url)
     text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
     if not text:
@@ -181,14 +220,12 @@ def extract_article(html: str, url: str | None = None) -> Extraction | None:
         title = document.title
 
     head = lines[:HEADER_LINES] if not title else _lines_after_title(lines, title)
-    dateline = parse_dateline(head, url)
+    meta_published = parse_meta_datetime(
+        _meta(tree, "article:published_time", "pubdate", "publishdate", "PubDate", "datePublished"))
+    dateline = parse_dateline(head, url, today=_date_of(meta_published) or today)
     published = dateline.published
-    meta_published = _meta(tree, "article:published_time", "pubdate", "publishdate", "PubDate", "datePublished")
-    if meta_published:
-        meta_dates = parse_dateline([meta_published.replace("T", " ")])
-        if meta_dates.published and (published is None or published[:10] == meta_dates.published[:10]
-                                     or len(published) == 10):
-            published = meta_dates.published if len(meta_dates.published) >= len(published or "") else published
+    if meta_published and (published is None or len(published) == 10):
+        published = meta_published  # the page's dateline gave no time: the meta tag's is more precise
     if published is None:
         document = document or _trafilatura_metadata(tree, url)
         published = document.date if document is not None and document.date else None
@@ -197,7 +234,10 @@ def extract_article(html: str, url: str | None = None) -> Extraction | None:
     declared_author = _meta(tree, "author", "article:author", "dc.creator") or (document.author if document else None)
     if not authors and declared_author and not declared_author.startswith(("http://", "https://")):
         authors = [a.strip() for a in re.split(r"[;,，、|]", declared_author) if a.strip()]
-    return Extraction(title=title, text=text, published=published, updated=dateline.updated, authors=authors,
+    updated = dateline.updated or parse_meta_datetime(_meta(tree, "article:modified_time", "dateModified"))
+    if updated and published and updated <= published:
+        updated = None  # "modified" stamped at publication says nothing more
+    return Extraction(title=title, text=text, published=published, updated=updated, authors=authors,
                       source=byline.source, site_name=site_name, editor=byline.editor, counts=counts)
 
 
@@ -232,7 +272,7 @@ class ExtractPipeline:
         html = item.pop("html", None) or ""
         if len(html) > self.max_bytes:
             raise self.drop("too_large")
-        extraction = extract_article(html, item.get("url"))
+        extraction = extract_article(html, item.get("url"), today=_date_of(item.get("fetched_at")))
         if extraction is None:
             raise self.drop("empty")
         item["text"] = extraction.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 # A title suffix naming the site: "标题_新华网", "标题-中国新闻网", "标题|人民网", "Title - Site".
 # Site names are short; a longer tail is part of the title itself.
@@ -12,6 +12,7 @@ SITE_SUFFIX_MAX_CHARS = 20
 # "——" is left out: in Chinese titles it introduces a subtitle, not a site name.
 TITLE_SEPARATOR_RE = re.compile(r"\s*(?:_|\||｜| - | – | — |(?<!-)-(?!-)|－)\s*")
 
+CHINA_TIME = timezone(timedelta(hours=8))
 COLON = r"\s*[:：]\s*"
 # Dates written the Chinese way or ISO-like, with an optional time. Groups: year, month, day, h, m, s.
 DATE_RE = re.compile(
@@ -24,6 +25,10 @@ URL_DATE_RE = re.compile(
     r"/((?:19|20)\d\d)[-_/]?([01]\d)[-_/]?([0-3]\d)(?=[/_-])|[/_t]((?:19|20)\d\d)([01]\d)([0-3]\d)(?=[_/.-])"
 )
 UPDATED_RE = re.compile(r"(更新|修改|修订|updated|modified)", re.IGNORECASE)
+_LABEL_WORDS = r"(更新|修改|修订|发布|發布|发表|發表|时间|時間|日期|updated|modified|published|posted)"
+# A label right before its date ("发布时间：", "更新于") or right after it ("10:20 发布").
+LEADING_LABEL_RE = re.compile(_LABEL_WORDS + r"(?:时间|時間|日期|于|於|on|at)?\s*[:：]?\s*$", re.IGNORECASE)
+TRAILING_LABEL_RE = re.compile(r"\s*" + _LABEL_WORDS, re.IGNORECASE)
 PUBLISHED_RE = re.compile(r"(发布|發布|发表|發表|时间|時間|日期|published|posted)", re.IGNORECASE)
 
 NAME = r"([\u4e00-\u9fffA-Za-z·．.]{2,12}(?:[ 、，,和及][\u4e00-\u9fffA-Za-z·]{2,12}){0,4})"
@@ -98,30 +103,87 @@ def find_dates(line: str, year_hint: int | None = None) -> list[str]:
     return found
 
 
-def parse_dateline(lines: list[str], url: str | None = None) -> Dateline:
+def parse_dateline(lines: list[str], url: str | None = None, today: date | None = None) -> Dateline:
     """Published / updated time from the first date-bearing lines of a page (header area first).
 
-    A line saying 更新/updated gives `updated`; the first other date gives `published`; a URL date
-    decides the year of dates written without one."""
+    A line saying 更新/updated gives `updated`; the first other date gives `published`. A date written
+    without a year ("2月26日 10:00") takes the URL's year, else the latest year that does not put it
+    after `today` (the fetch date), as news pages give the year only for older stories."""
     url_date = date_from_url(url)
     year_hint = int(url_date[:4]) if url_date else None
+    if year_hint is None and today is not None:
+        year_hint = _year_for(lines, today)
     result = Dateline()
     for line in lines:
         if len(line) > 200:  # datelines are short; long lines are body text quoting dates
             continue
-        for segment in re.split(r"(?=(?:更新|修改|发布|發布|updated|published))", line, flags=re.IGNORECASE):
-            dates = find_dates(segment, year_hint)
-            if not dates:
-                continue
-            if UPDATED_RE.search(segment):
-                result.updated = result.updated or dates[0]
+        for value, label in labelled_dates(line, year_hint):
+            if label == "updated":
+                result.updated = result.updated or value
             elif result.published is None:
-                result.published = dates[0]
+                result.published = value
         if result.published:
             break
     if result.published is None and url_date:
         result.published = url_date
     return result
+
+
+def labelled_dates(line: str, year_hint: int | None = None) -> list[tuple[str, str | None]]:
+    """The dates in `line`, each with the label that names it: "updated", "published" or None.
+
+    A label stands before its date ("更新时间：2024-01-05") or right after it ("3月6日 08:00 更新")."""
+    matches = list(DATE_RE.finditer(line)) or (list(DATE_NO_YEAR_RE.finditer(line)) if year_hint else [])
+    found: list[tuple[str, str | None]] = []
+    for index, match in enumerate(matches):
+        groups = match.groups()
+        if match.re is DATE_RE:
+            value = iso_datetime(int(groups[0]), int(groups[1]), int(groups[2]), *groups[3:])
+        else:
+            value = iso_datetime(year_hint or 0, int(groups[0]), int(groups[1]), groups[2], groups[3])
+        if not value:
+            continue
+        before = line[matches[index - 1].end() if index else 0: match.start()]
+        after = line[match.end():]
+        leading, trailing = LEADING_LABEL_RE.search(before), TRAILING_LABEL_RE.match(after)
+        label = leading or trailing
+        found.append((value, _label(label[1]) if label else None))
+    return found
+
+
+def _label(word: str) -> str:
+    return "updated" if UPDATED_RE.search(word) else "published"
+
+
+def _year_for(lines: list[str], today: date) -> int:
+    """The year of the first yearless date in `lines`: this year, or last year if that would be in the future."""
+    for line in lines:
+        if match := DATE_NO_YEAR_RE.search(line):
+            try:
+                return today.year - 1 if date(today.year, int(match[1]), int(match[2])) > today else today.year
+            except ValueError:
+                continue
+    return today.year
+
+
+def parse_meta_datetime(value: str | None) -> str | None:
+    """An ISO-like meta date (`article:published_time`) as the product writes dates: its own UTC offset
+    kept when it has one, China time (+08:00) when it has none."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        found = find_dates(value.replace("T", " "))
+        return found[0] if found else None
+    if not 1990 <= parsed.year <= 2100:
+        return None
+    if parsed.tzinfo is None:
+        if len(value) <= 10:
+            return parsed.date().isoformat()
+        parsed = parsed.replace(tzinfo=CHINA_TIME)
+    return parsed.isoformat(timespec="minutes" if parsed.second == 0 else "seconds")
 
 
 def _clean_name(name: str) -> str:
@@ -140,7 +202,7 @@ def parse_byline(lines: list[str]) -> Byline:
             byline.source = re.sub(r"[《》「」【】\[\]<>]", "", match[1]).strip("()（）") or None
         if not byline.authors:
             for pattern in AUTHOR_RES:
-                if match := pattern.search(re.sub(r"(?:责任编辑|責任編輯|编辑|編輯)[:：].*$", "", line)):
+                if match := pattern.search(re.sub(r"(?:责任编辑|責任編輯|编辑|編輯)[:：]\s*[^\s】\]]*", "", line)):
                     names = [_clean_name(n) for n in re.split(r"[ 、，,和及]+", match[1])]
                     byline.authors = [n for n in names if len(n) >= 2]
                     break

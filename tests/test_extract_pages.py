@@ -1,0 +1,69 @@
+"""Golden pages, one per failure class of real Chinese news pages, through the whole chain (no store).
+
+Pages: tests/pages/*.html, built by tests/pages/build.py as a server would send them. Expected fields:
+tests/pages/expected.json, every field asserted exactly (text included, one paragraph per line).
+Regenerate after a reviewed change with `python -m tests.test_extract_pages` and check the diff line by line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.settings import Settings
+
+from crawler import settings as project_settings
+from crawler.chain import Chain
+from crawler.items import new_article
+from tests.pages.build import PAGES, URLS
+
+PAGES_DIR = Path(__file__).parent / "pages"
+EXPECTED = PAGES_DIR / "expected.json"
+FIELDS = ("encoding", "title", "published", "updated", "authors", "editor", "source", "site_name", "script",
+          "original_script", "language", "text")
+FETCHED_AT = "2024-11-23T08:00:00+00:00"  # places dates written without a year
+
+
+def run_page(name: str) -> dict[str, Any]:
+    settings = Settings()
+    settings.setmodule(project_settings)
+    settings.set("STORE_ENABLED", False)
+    url = URLS.get(name, f"http://news.example.cn/{name}.html")
+    body = (PAGES_DIR / f"{name}.html").read_bytes()
+    with Chain(settings) as chain:
+        article = chain.process(new_article(id=name, url=url, body=body, kind="html", fetched_at=FETCHED_AT))
+    return {field: article.get(field) for field in FIELDS}
+
+
+def test_pages_are_built_from_the_generator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.pages import build as builder
+
+    monkeypatch.setattr(builder, "HERE", tmp_path)
+    builder.build()
+    for name in PAGES:
+        assert (tmp_path / f"{name}.html").read_bytes() == (PAGES_DIR / f"{name}.html").read_bytes(), name
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_golden_page(name: str) -> None:
+    expected = json.loads(EXPECTED.read_text(encoding="utf-8"))[name]
+    assert run_page(name) == expected
+
+
+def test_failure_classes_covered() -> None:
+    """The pages reproduce what they are named after (guards the generator against silent edits)."""
+    lying = (PAGES_DIR / "declared_gb2312_served_utf8.html").read_bytes()
+    assert b"charset=gb2312" in lying and lying.decode("utf-8")
+    gbk = (PAGES_DIR / "gbk_without_charset.html").read_bytes()
+    assert b"charset" not in gbk.lower()
+    with pytest.raises(UnicodeDecodeError):
+        gbk.decode("utf-8")
+    table = (PAGES_DIR / "table_layout_without_paragraphs.html").read_bytes()
+    assert b"<p>" not in table and b"<td>" in table
+
+
+if __name__ == "__main__":
+    EXPECTED.write_text(json.dumps({name: run_page(name) for name in sorted(PAGES)}, ensure_ascii=False, indent=1)
+                        + "\n", encoding="utf-8")

@@ -213,8 +213,9 @@ class ArticleStore:
         """Stored articles as Article-shaped dicts (plus version, first_seen, last_seen), oldest first,
         streamed in batches.
 
-        since: only articles published on or after this ISO date/time (compared as ISO strings), or,
-        when they have no publication date, fetched on or after it. languages: only these codes.
+        since: an ISO date (YYYY-MM-DD): only articles published that day or later, or, without a
+        publication date, fetched that day or later (ISO strings compare as dates by their prefix).
+        languages: only these codes.
         originals_only: leave out near-duplicates (articles with `duplicate_of` set).
         """
         conditions: list[str] = []
@@ -232,7 +233,8 @@ class ArticleStore:
         query = f"SELECT {', '.join(EXPORT_FIELDS)}, version, first_seen, last_seen FROM articles{where} ORDER BY rowid"
         for record in self.db.stream(query, params):
             for name in JSON_FIELDS:
-                record[name] = json.loads(record[name]) if record[name] else ({} if name == "cleaning" else [])
+                value = json.loads(record[name]) if record[name] else None
+                record[name] = value if value is not None else ({} if name == "cleaning" else [])
             yield record
 
     def iter_versions(self, key: str) -> Iterator[dict[str, Any]]:

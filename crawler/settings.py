@@ -133,3 +133,17 @@ REPORT_DIR = "output/reports"
 # the near-duplicate index. The run lock covers SQLite stores only: several workers on one PostgreSQL
 # store are expected and are not refused (their upserts are safe concurrently; use JOBDIR per worker).
 STORE_URL = ""
+
+# --- Discovery spiders `sitemap`, `feed`, `urls` and `scrapy crawlall` (crawler/spiders/, crawler/sites.py) --
+# Sitemaps and feeds are parsed by crawler/xmlsafe.py: bodies (and their gunzipped size, inflated in chunks)
+# above DISCOVERY_MAX_XML_BYTES are refused (the sitemap protocol's own limit is 50 MB uncompressed); so
+# is any document whose DOCTYPE declares entities. Refusals count as <spider>/refused/<reason>.
+DISCOVERY_MAX_XML_BYTES = 50 * 1024 * 1024
+DISCOVERY_SITEMAP_DEPTH = 3  # levels of nested sitemap indexes followed
+DISCOVERY_MAX_PAGES = 0  # default `max_pages` of the sitemap, feed and urls spiders; 0 = no limit
+# Probed, in order, when a page given to the `feed` spider declares no feed (<link rel="alternate">).
+DISCOVERY_FEED_PATHS = ["/rss.xml", "/feed", "/atom.xml", "/rss"]
+# `scrapy crawlall sites.toml`: sites crawled at a time in the one process. 1 (one after another) keeps
+# exact-duplicate and near-duplicate checks exact across sites and lets every site append to the same
+# FEEDS file; above 1, each site writes its own feed file (articles.<site>.jsonl).
+CRAWLALL_CONCURRENCY = 1

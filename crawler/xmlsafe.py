@@ -25,6 +25,8 @@ CHINA_TIME = timezone(timedelta(hours=8))
 BARE_AMPERSAND_RE = re.compile(rb"&(?!(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z_][\w.-]*);)")
 # The DOCTYPE comes before the root element, after at most an XML declaration and comments.
 PROLOG_BYTES = 64 * 1024
+# Same range as the pipeline's datelines (pipelines/metadata.py): outside it a date is a placeholder or a typo.
+PLAUSIBLE_YEARS = (1990, 2100)
 # "CST" in RFC 822 dates is US Central time to Python, but China Standard Time in Chinese feeds (it is what
 # Java prints for Asia/Shanghai, and many Chinese CMSs are Java).
 CST_RE = re.compile(r"\s+CST$")
@@ -185,7 +187,8 @@ def parse_date(value: str) -> str | None:
         year, month, day, hour, minute, second, zone = match.groups()
         try:
             if hour is None:
-                return date(int(year), int(month), int(day)).isoformat()
+                day_only = date(int(year), int(month), int(day))
+                return day_only.isoformat() if PLAUSIBLE_YEARS[0] <= day_only.year <= PLAUSIBLE_YEARS[1] else None
             moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0))
         except ValueError:
             return None
@@ -199,7 +202,7 @@ def parse_date(value: str) -> str | None:
             return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=CHINA_TIME)
-    if not 1990 <= moment.year <= 2100:
+    if not PLAUSIBLE_YEARS[0] <= moment.year <= PLAUSIBLE_YEARS[1]:
         return None
     # Seconds only when there are any, like the pipeline's own datelines.
     return moment.astimezone(CHINA_TIME).isoformat(timespec="seconds" if moment.second else "minutes")

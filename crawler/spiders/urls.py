@@ -33,8 +33,12 @@ class UrlsSpider(DiscoverySpider):
                 given += split_urls(Path(path).read_text(encoding="utf-8"))
         self.bad_urls = [u for u in given if urlsplit(u).scheme not in ("http", "https") or not urlsplit(u).hostname]
         good = [u for u in given if u not in self.bad_urls]
-        # One request per canonical URL: tracking parameters and mobile twins are the same article.
-        self.start_urls = list({canonical_url(u): u for u in reversed(good)}.values())[::-1]
+        # One request per canonical URL (the first spelling given): tracking parameters, fragments and
+        # mobile twins are the same article.
+        first: dict[str, str] = {}
+        for url in good:
+            first.setdefault(canonical_url(url), url)
+        self.start_urls = list(first.values())
         self.duplicates = len(good) - len(self.start_urls)
         if not self.start_urls:
             raise ValueError("give article URLs: -a start=URL[,URL...] or -a file=urls.txt (one per line, # comments)"

@@ -98,6 +98,14 @@ def atom(base: str, entries: list[tuple[str, str, str | None, str]]) -> str:
             f"<title>测试新闻网</title><id>{base}</id><updated>2024-11-01T00:00:00Z</updated>\n{body}</feed>\n")
 
 
+def topic_page(numbers: list[int]) -> str:
+    """A listing (links with teasers): the classifier calls it a listing, but it has text to store."""
+    items = "".join(f'<li><a href="/news/2024/10{n + 1:02d}/c1000-{100000 + n}.html">{article_text(n)[0]}</a>'
+                    f"<p>{article_text(n)[1][1][:70]}</p></li>" for n in numbers)
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>专题：城市更新_测试新闻网</title></head>
+<body><h1>专题：城市更新</h1><ul class="list">{items}</ul></body></html>"""
+
+
 def home_page(feeds: bool = True) -> str:
     links = ('<link rel="alternate" type="application/rss+xml" title="要闻" href="/rss.xml">'
              '<link rel="alternate" type="application/atom+xml" title="Atom" href="/atom.xml">') if feeds else ""
@@ -150,12 +158,15 @@ class DiscoverySite:
     editions: dict[int, int] = field(default_factory=dict)
     modified: dict[int, str] = field(default_factory=dict)  # story n -> lastmod/updated after an edit
     deleted: set[int] = field(default_factory=set)  # pages gone (404) but still listed in the sitemap
+    undated: set[int] = field(default_factory=lambda: {0})  # listed in the sitemap without a lastmod
     hostile: bool = True
 
     def url(self, story: Story) -> str:
         return self.base + story.path
 
-    def lastmod(self, story: Story) -> str:
+    def lastmod(self, story: Story) -> str | None:
+        if story.n in self.undated:
+            return None
         return self.modified.get(story.n) or f"{story.day}T09:30:00+08:00"
 
     def build(self) -> None:
@@ -168,14 +179,18 @@ class DiscoverySite:
         write(self.root, "robots.txt", f"User-agent: *\nDisallow: /private/\nSitemap: {base}sitemap_index.xml\n")
         write(self.root, "index.html", home_page(feeds=True))
         write(self.root, "plain.html", home_page(feeds=False))
+        write(self.root, "topics/chengshi/index.html", topic_page(list(range(8))))
+        # Google News sitemap: the recent stories, and a page without any date of its own.
         recent = self.dated[-4:]
-        write(self.root, "sitemap-news.xml", urlset(
-            [news_entry(self.url(s), f"{s.day}T09:30:00+08:00", article_text(s.n)[0]) for s in recent], news=True))
+        news = [news_entry(self.url(s), f"{s.day}T09:30:00+08:00", article_text(s.n)[0]) for s in recent]
+        news.append(news_entry(self.url(self.dateless[0]), "2024-11-05T08:00:00+08:00",
+                               article_text(self.dateless[0].n)[0]))
+        write(self.root, "sitemap-news.xml", urlset(news, news=True))
         main = urlset([url_entry(self.url(s), self.lastmod(s)) for s in self.dated])
         write(self.root, "sitemap-articles.xml.gz", gzip.compress(main.encode("utf-8"), mtime=0))
         write(self.root, "sitemap-2023.xml", urlset([url_entry(self.url(s), f"{s.day}") for s in self.archive]))
-        children = [("sitemap-news.xml", f"{recent[-1].day}T10:00:00+08:00"),
-                    ("sitemap-articles.xml.gz", max(self.lastmod(s) for s in self.dated)),
+        children = [("sitemap-news.xml", "2024-11-05T10:00:00+08:00"),
+                    ("sitemap-articles.xml.gz", max(self.lastmod(s) or "" for s in self.dated)),
                     ("sitemap-2023.xml", "2023-12-31")]
         if self.hostile:
             secret = self.root / "private" / "secret.txt"

@@ -223,3 +223,9 @@ def test_locked_store_is_left_alone(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "another crawl is running on this store" in result.stderr and "nothing crawled" in result.stderr
     assert not (out / "articles.sqlite").exists() and not (out / "reports").exists()
+
+
+def test_shipped_example_config_is_valid() -> None:
+    sites = load_sites(ROOT / "sites.example.toml")
+    assert {site.spider for site in sites} == {"sitemap", "feed", "site"}
+    assert all(site.args["start"].startswith("https://") for site in sites)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from crawler.canonical import canonical_url, choose_canonical
 from crawler.items import INPUT_SUFFIXES, Article, file_article_id, new_article, url_article_id
 
 logger = logging.getLogger(__name__)
@@ -87,25 +89,99 @@ def _read_jsonl(path: Path) -> Iterator[Article | InputError]:
                 yield new_article(id=article_id, url=url, text=record["text"], kind="text", source_file=where)
 
 
+# <link> tags and their rel / href attributes: a WARC page's rel=canonical, read without parsing the page.
+WARC_LINK_TAG_RE = re.compile(rb"<link\b[^>]*>", re.IGNORECASE)
+WARC_ATTR_RE = re.compile(rb"""\b(rel|href)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+# rel=canonical sits in <head>: the first bytes of a page are enough, as in the crawl's own reading.
+CANONICAL_SCAN_BYTES = 64 * 1024
+
+
+def declared_canonical(body: bytes) -> str | None:
+    """The page's `<link rel="canonical" href>`, read from raw bytes (hrefs are ASCII in any charset we meet)."""
+    for tag in WARC_LINK_TAG_RE.finditer(body[:CANONICAL_SCAN_BYTES]):
+        attrs = {m.group(1).lower(): (m.group(2) or m.group(3) or m.group(4) or b"")
+                 for m in WARC_ATTR_RE.finditer(tag.group(0))}
+        if b"canonical" in attrs.get(b"rel", b"").lower().split() and attrs.get(b"href"):
+            return attrs[b"href"].decode("latin-1")
+    return None
+
+
+def _warc_skip(record: object, source: str, url: str | None) -> InputError | None:
+    """Why a WARC record is not an HTML page to clean, or None for a 200 HTML response."""
+    rec_type = record.rec_type  # type: ignore[attr-defined]
+    article_id = url_article_id(url) if url else None
+    if rec_type != "response":  # request, revisit, resource, conversion
+        return InputError(source, f"warc:{rec_type}", url or "", id=article_id)
+    http = record.http_headers  # type: ignore[attr-defined]
+    if http is None:
+        return InputError(source, "warc:no_http_headers", url or "", id=article_id)
+    status = http.get_statuscode()
+    if status != "200":
+        return InputError(source, f"warc:status_{status}", url or "", id=article_id)
+    content_type = (http.get_header("Content-Type") or "").lower()
+    if content_type and "html" not in content_type:
+        return InputError(source, "warc:not_html", f"{url} {content_type}", id=article_id)
+    return None
+
+
+def _warc_listing(url: str, body: bytes, charset: str | None) -> str:
+    """Why the crawl would not have stored this page (a listing, like the spider's read_page), or ""."""
+    from lxml import html as lxml_html
+
+    from crawler.pagetype import classify_page
+    from pipelines.decode import DecodeError, decode_bytes
+
+    try:
+        tree = lxml_html.document_fromstring(decode_bytes(body, charset).text)
+        kind = classify_page(url, tree)
+    except (DecodeError, ValueError, lxml_html.etree.ParserError):
+        return ""  # the chain's decode step reports it with its own reason
+    return "" if kind.is_article else ", ".join(kind.reasons)
+
+
 def _read_warc(path: Path) -> Iterator[Article | InputError]:
+    """The 200 HTML responses of a WARC (ours, crawler/warc.py, or any), as the crawl would have built them:
+    url = the canonical URL (rel=canonical honoured as in Page.article), id from it, body decoded of its
+    Content-Encoding, charset from the HTTP headers. Other records are counted `warc:<reason>`."""
     from warcio.archiveiterator import ArchiveIterator
+    from warcio.bufferedreaders import BufferedReader
     from warcio.exceptions import ArchiveLoadFailed
 
     source = str(path)
+    supported = set(BufferedReader.get_supported_decompressors())
     with path.open("rb") as stream:
         try:
             for record in ArchiveIterator(stream):
-                if record.rec_type != "response" or record.http_headers is None:
+                target = record.rec_headers.get_header("WARC-Target-URI")
+                if record.rec_type in ("warcinfo", "metadata"):
+                    continue  # they describe the file or a fetch, they are not fetches: not counted
+                skipped = _warc_skip(record, source, canonical_url(target) if target else None)
+                if skipped is not None:
+                    yield skipped
                     continue
+                content_encoding = (record.http_headers.get_header("Content-Encoding") or "").strip().lower()
+                if content_encoding not in ("", "identity") and content_encoding not in supported:
+                    yield InputError(source, "warc:unsupported_encoding", f"{target} {content_encoding}",
+                                     id=url_article_id(target) if target else None)
+                    continue
+                try:
+                    body = record.content_stream().read()
+                except (OSError, EOFError, zlib.error, ValueError) as error:
+                    yield InputError(source, "warc:bad_content_encoding", f"{target} {error!r}",
+                                     id=url_article_id(target) if target else None)
+                    continue
+                url = choose_canonical(target, declared_canonical(body)) if target else None
                 content_type = record.http_headers.get_header("Content-Type") or ""
-                if content_type and "html" not in content_type.lower():
-                    continue
-                url = record.rec_headers.get_header("WARC-Target-URI")
                 charset = None
                 if "charset=" in content_type.lower():
                     charset = content_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'") or None
+                listing = _warc_listing(target or "", body, charset)
+                if listing:
+                    yield InputError(source, "warc:listing", f"{target} {listing}",
+                                     id=url_article_id(url) if url else None)
+                    continue
                 yield new_article(
-                    id=url_article_id(url) if url else None, url=url, body=record.content_stream().read(),
+                    id=url_article_id(url) if url else None, url=url, body=body,
                     http_encoding=charset, kind="html", fetched_at=record.rec_headers.get_header("WARC-Date"),
                     source_file=source,
                 )

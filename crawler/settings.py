@@ -147,3 +147,16 @@ DISCOVERY_FEED_PATHS = ["/rss.xml", "/feed", "/atom.xml", "/rss"]
 # exact-duplicate and near-duplicate checks exact across sites and lets every site append to the same
 # FEEDS file; above 1, each site writes its own feed file (articles.<site>.jsonl).
 CRAWLALL_CONCURRENCY = 1
+
+# --- WARC archive of every fetched response (crawler/warc.py, crawler/middlewares/warc.py) ---------------
+# One request + one response record per fetch (every status: 200, 3xx before the redirect is followed, 304,
+# 404, robots.txt), gzip per record, as received: the body still compressed, Content-Encoding kept (the
+# middleware sits at 950, before HttpCompressionMiddleware at 590). Files are
+# WARC_DIR/<WARC_PREFIX or spider name>-<UTC timestamp>-<serial>-<pid>.warc.gz, written as `.warc.gz.open` and
+# renamed when closed; a new file starts past WARC_MAX_BYTES. `scrapy clean WARC_DIR -o out.jsonl` re-cleans
+# the crawl offline (same ids and URLs as the crawl).
+WARC_ENABLED = False
+WARC_DIR = "output/warc"
+WARC_MAX_BYTES = 1024 ** 3
+WARC_PREFIX = ""
+DOWNLOADER_MIDDLEWARES = {**DOWNLOADER_MIDDLEWARES, "crawler.middlewares.warc.WarcMiddleware": 950}

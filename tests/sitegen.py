@@ -1,0 +1,161 @@
+"""A generated Chinese news site of any size, served from memory by a threaded local HTTP server.
+
+Pages are built from their path on every request (nothing on disk), so a 100,000-page site costs no more to
+start than a 10-page one. Article n (0 <= n < pages) lives at /news/<yyyy>/<mmdd>/c<channel>-<100000+n>.html;
+its title, date and paragraphs (sentences of demo/texts/*.txt drawn with seed n, plus a sentence naming n)
+are unique, so no two articles are exact or near duplicates. Listings: / links to every /news/list_<k>.html,
+each listing links PER_LISTING articles and its neighbours. Every GET is counted per path (`site.requests`).
+Bodies are gzip-compressed when the client accepts it (as real news sites do), unless `gzip=False`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import random
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+TEXTS = Path(__file__).resolve().parent.parent / "demo" / "texts"
+PER_LISTING = 50
+FIRST_ID = 100000
+FIRST_DAY = date(2024, 1, 1)
+ARTICLE_PATH_RE = re.compile(r"^/news/(\d{4})/(\d{4})/c(\d+)-(\d+)\.html$")
+LISTING_PATH_RE = re.compile(r"^/news/list_(\d+)\.html$")
+# Sentences per article: enough running text (~300-600 Han characters) to be classified as an article.
+SENTENCES = (8, 14)
+MAX_SENTENCE_CHARS = 150
+
+
+@lru_cache(maxsize=1)
+def corpus() -> tuple[str, ...]:
+    """Every sentence of the demo texts (the body after the `---` header), split at Chinese full stops."""
+    sentences: list[str] = []
+    for path in sorted(TEXTS.glob("*.txt")):
+        body = path.read_text(encoding="utf-8").split("\n---\n", 1)[-1]
+        for sentence in re.split(r"[。！？]", body):
+            sentence = re.sub(r"\s+", "", sentence)
+            # Long runs without punctuation are the seed texts' link-farm spam, which the chain drops.
+            if 12 <= len(sentence) <= MAX_SENTENCE_CHARS:
+                sentences.append(sentence + "。")
+    return tuple(sentences)
+
+
+def article_path(n: int) -> str:
+    day = FIRST_DAY + timedelta(days=n % 366)
+    return f"/news/{day:%Y}/{day:%m%d}/c{1000 + n % 7}-{FIRST_ID + n}.html"
+
+
+def article_html(n: int) -> str:
+    rng = random.Random(n)
+    day = FIRST_DAY + timedelta(days=n % 366)
+    sentences = corpus()
+    picked = rng.sample(range(len(sentences)), rng.randint(*SENTENCES))
+    headline = re.sub(r"[^\u4e00-\u9fff]", "", sentences[picked[0]])[:14]
+    lead = f"本报讯 这是本站第{n}号稿件，编号{FIRST_ID + n}，记者第{n % 97 + 1}组于{day.month}月{day.day}日采写。"
+    body = [lead] + [sentences[i] for i in picked]
+    paragraphs = "\n".join(f"<p>{' '.join(body[i:i + 3])}</p>" for i in range(0, len(body), 3))
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>第{n}号新闻：{headline}_生成新闻网</title></head>\n<body><div class=\"nav\"><a href=\"/\">首页</a></div>\n"
+            f"<h1>第{n}号新闻：{headline}</h1>\n"
+            f"<div class=\"info\">发布时间：{day:%Y-%m-%d} {n % 24:02d}:{n % 60:02d} 来源：生成日报</div>\n"
+            f"<div class=\"article-content\">\n{paragraphs}\n</div>\n"
+            f"<div class=\"footer\">Copyright (C) 2024 生成新闻网</div></body></html>\n")
+
+
+class GeneratedSite:
+    """The site's pages as a function of their path; `requests` counts GETs per path (thread-safe)."""
+
+    def __init__(self, pages: int, per_listing: int = PER_LISTING, gzip: bool = True) -> None:
+        self.pages = pages
+        self.per_listing = per_listing
+        self.gzip = gzip
+        self.listings = max(1, -(-pages // per_listing))
+        self.requests: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.url = ""
+
+    def article_urls(self) -> list[str]:
+        return [self.url.rstrip("/") + article_path(n) for n in range(self.pages)]
+
+    def listing_html(self, k: int) -> str:
+        first = (k - 1) * self.per_listing
+        items = "\n".join(f"<li><a href=\"{article_path(n)}\">第{n}号新闻</a></li>"
+                          for n in range(first, min(first + self.per_listing, self.pages)))
+        pager = " ".join(f"<a href=\"/news/list_{j}.html\">第{j}页</a>" for j in (k - 1, k + 1)
+                         if 1 <= j <= self.listings)
+        return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>新闻列表 第{k}页</title></head>\n"
+                f"<body><ul class=\"list\">\n{items}\n</ul><div class=\"pager\">{pager}</div></body></html>\n")
+
+    def home_html(self) -> str:
+        links = "\n".join(f"<li><a href=\"/news/list_{k}.html\">新闻列表第{k}页</a></li>"
+                          for k in range(1, self.listings + 1))
+        return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>生成新闻网</title></head>\n"
+                f"<body><ul class=\"channels\">\n{links}\n</ul></body></html>\n")
+
+    def page(self, path: str) -> tuple[int, str, str]:
+        """(status, content type, body) for a path."""
+        path = path.split("?", 1)[0]
+        if path == "/robots.txt":
+            return 200, "text/plain", "User-agent: *\nAllow: /\n"
+        if path in ("/", "/index.html"):
+            return 200, "text/html; charset=utf-8", self.home_html()
+        match = LISTING_PATH_RE.match(path)
+        if match and 1 <= int(match.group(1)) <= self.listings:
+            return 200, "text/html; charset=utf-8", self.listing_html(int(match.group(1)))
+        match = ARTICLE_PATH_RE.match(path)
+        if match:
+            n = int(match.group(4)) - FIRST_ID
+            if 0 <= n < self.pages and article_path(n) == path:
+                return 200, "text/html; charset=utf-8", article_html(n)
+        return 404, "text/html; charset=utf-8", "<html><body>404</body></html>"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    site: GeneratedSite
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        with self.site.lock:
+            self.site.requests[self.path] += 1
+        status, content_type, text = self.site.page(self.path)
+        body = text.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        if self.site.gzip and "gzip" in (self.headers.get("Accept-Encoding") or ""):
+            body = gzip.compress(body, compresslevel=1, mtime=0)
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+
+@contextmanager
+def serve_site(pages: int, per_listing: int = PER_LISTING, gzip: bool = True) -> Iterator[GeneratedSite]:
+    """A GeneratedSite of `pages` articles on a free local port for the duration of the block."""
+    site = GeneratedSite(pages, per_listing, gzip)
+    handler = type("Handler", (_Handler,), {"site": site})
+    server = _Server(("127.0.0.1", 0), handler)
+    site.url = f"http://127.0.0.1:{server.server_address[1]}/"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -160,3 +160,54 @@ WARC_DIR = "output/warc"
 WARC_MAX_BYTES = 1024 ** 3
 WARC_PREFIX = ""
 DOWNLOADER_MIDDLEWARES = {**DOWNLOADER_MIDDLEWARES, "crawler.middlewares.warc.WarcMiddleware": 950}
+
+# --- Hostile input: network safety, response limits, page limits ---------------------------------------------
+# (crawler/resolver.py, crawler/middlewares/safety.py, crawler/middlewares/retryafter.py, pipelines/limits.py)
+# Only http(s) is ever fetched: Scrapy's file/data/ftp/s3 handlers are switched off, and the safety middleware
+# refuses other schemes (start URLs, links, redirects, sitemaps) with a counted reason, safety/refused/scheme.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+# Loopback, private (RFC 1918, fc00::/7), link-local (169.254.0.0/16 incl. cloud metadata, fe80::/10), CGNAT,
+# multicast, reserved and unspecified addresses are refused: literal IPs in any spelling by the middleware, host
+# names on the address they resolve to by SafeResolver (so a public-looking name pointing at 127.0.0.1 fails
+# like an unknown name). Counted as safety/refused/<reason>, logged once per host.
+# NETWORK_ALLOW_PRIVATE = True turns the address checks off (intranet crawls, local test sites);
+# NETWORK_ALLOW_HOSTS lets exact "host:port" entries through (a bare "host" allows every port of it).
+TWISTED_DNS_RESOLVER = "crawler.resolver.SafeResolver"
+NETWORK_ALLOW_PRIVATE = False
+NETWORK_ALLOW_HOSTS: list[str] = []
+DOWNLOADER_MIDDLEWARES = {
+    **DOWNLOADER_MIDDLEWARES,
+    # Response side before RedirectMiddleware (600), exception side before RetryMiddleware (550).
+    "crawler.middlewares.safety.NetworkSafetyMiddleware": 620,
+    # Response side just before RetryMiddleware (550).
+    "crawler.middlewares.retryafter.RetryAfterMiddleware": 560,
+}
+# Retries: 429 and 5xx, at most RETRY_TIMES more attempts (set above). A 429/503 with Retry-After is retried
+# after min(Retry-After, RETRYAFTER_MAX_SECONDS) seconds; only that request waits, the crawl goes on.
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+RETRYAFTER_ENABLED = True
+RETRYAFTER_MAX_SECONDS = 60.0
+# Redirect chains longer than this are dropped; a chain that comes back to a URL it went through is dropped
+# at once as safety/refused/redirect_loop. (DOWNLOAD_MAXSIZE above also bounds gzip/deflate/br bodies once
+# decompressed: Scrapy's HttpCompressionMiddleware stops inflating past it.)
+REDIRECT_MAX_TIMES = 5
+# Page limits (pipelines/limits.py), checked before extraction with a cheap scan (no parse): a page above any
+# of them is dropped as limits:<reason>. LIMITS_MAX_SECONDS is a budget around extraction: a page that takes
+# longer is dropped as limits:slow (parsing cannot be interrupted; the pre-checks are what prevent stalls).
+LIMITS_ENABLED = True
+LIMITS_MAX_HTML_CHARS = 5_000_000
+LIMITS_MAX_ELEMENTS = 200_000
+LIMITS_MAX_DEPTH = 1_000
+LIMITS_MAX_LINKS = 20_000
+LIMITS_MAX_SECONDS = 10.0
+
+# --- Distributed crawls on Redis (crawler/distributed.py, scrapy-redis) ------------------------------------
+# REDIS_URL (e.g. -s REDIS_URL=redis://localhost:6379/0) is the one switch: every worker started with it shares
+# one request queue and one dupefilter in Redis (scrapy-redis Scheduler + RFPDupeFilter, SCHEDULER_PERSIST on)
+# and takes start URLs from <REDIS_KEY_PREFIX><spider>:start_urls (`scrapy seed`). Give the workers a shared
+# store (STORE_URL=postgresql://...); the run lock is skipped for them. An idle worker waits for new URLs and
+# closes after MAX_IDLE_TIME_BEFORE_CLOSE seconds without work (0: waits until stopped).
+ADDONS = {"crawler.distributed.DistributedAddon": 0}
+REDIS_URL = ""
+REDIS_KEY_PREFIX = ""  # put several independent crawls in one Redis database
+MAX_IDLE_TIME_BEFORE_CLOSE = 0

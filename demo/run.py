@@ -25,7 +25,8 @@ def main() -> int:
         print(f"Serving the demo news site at {site.url}")
         command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"start={site.url}",
                    "-s", f"STORE_PATH={STORE}", "-s", "FEEDS=" + json.dumps(feeds),
-                   "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=WARNING"]
+                   "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=WARNING",
+                   "-s", "NETWORK_ALLOW_PRIVATE=True"]  # the demo site listens on 127.0.0.1
         result = subprocess.run(command, cwd=ROOT)
         print(f"Fetched {len(site.requests)} URLs from the demo site")
     if result.returncode != 0:

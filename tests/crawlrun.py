@@ -17,6 +17,7 @@ TEST_SETTINGS = {
     "AUTOTHROTTLE_ENABLED": "False",
     "DOWNLOAD_DELAY": "0",
     "LOG_LEVEL": "INFO",
+    "NETWORK_ALLOW_PRIVATE": "True",  # the test sites listen on 127.0.0.1
 }
 
 

@@ -151,7 +151,8 @@ def crawlall(config: Path, out: Path, *options: str) -> subprocess.CompletedProc
     feeds = {str(out / "articles.jsonl"): {"format": "jsonlines", "encoding": "utf8", "overwrite": True}}
     command = [sys.executable, "-m", "scrapy", "crawlall", str(config), *options,
                "-s", f"STORE_PATH={out / 'articles.sqlite'}", "-s", f"REPORT_DIR={out / 'reports'}",
-               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "FEEDS=" + json.dumps(feeds)]
+               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NETWORK_ALLOW_PRIVATE=True",
+               "-s", "FEEDS=" + json.dumps(feeds)]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
 
 

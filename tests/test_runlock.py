@@ -45,7 +45,7 @@ def test_overlapping_crawl_is_refused(tmp_path: Path) -> None:
     with serve(root, delay=0.1) as site:
         first = subprocess.Popen(
             [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"start={site.url}",
-             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", f"STORE_PATH={out / 'articles.sqlite'}",
+             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NETWORK_ALLOW_PRIVATE=True", "-s", f"STORE_PATH={out / 'articles.sqlite'}",
              "-s", f"REPORT_DIR={out / 'reports'}", "-s", f"JOBDIR={out / 'job'}",
              "-s", "FEEDS=" + json.dumps({str(out / "first.jsonl"): {"format": "jsonlines"}})],
             cwd=ROOT, stderr=subprocess.PIPE, text=True)

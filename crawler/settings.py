@@ -194,10 +194,14 @@ REDIRECT_MAX_TIMES = 5
 # Page limits (pipelines/limits.py), checked before extraction with a cheap scan (no parse): a page above any
 # of them is dropped as limits:<reason>. LIMITS_MAX_SECONDS is a budget around extraction: a page that takes
 # longer is dropped as limits:slow (parsing cannot be interrupted; the pre-checks are what prevent stalls).
+# LIMITS_MAX_DEPTH follows libxml2 (lxml 6): it stops nesting at 255 levels and silently loses the rest of
+# the page, so deeper pages are dropped with a reason (real news pages measure 10-50 levels).
+ITEM_PIPELINES = {**ITEM_PIPELINES, "pipelines.limits.PageLimitsPipeline": 150,
+                  "pipelines.limits.ExtractionBudgetPipeline": 250}
 LIMITS_ENABLED = True
 LIMITS_MAX_HTML_CHARS = 5_000_000
 LIMITS_MAX_ELEMENTS = 200_000
-LIMITS_MAX_DEPTH = 1_000
+LIMITS_MAX_DEPTH = 256
 LIMITS_MAX_LINKS = 20_000
 LIMITS_MAX_SECONDS = 10.0
 

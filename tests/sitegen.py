@@ -60,8 +60,8 @@ def article_html(n: int) -> str:
     picked = rng.sample(range(len(sentences)), rng.randint(*SENTENCES))
     headline = re.sub(r"[^\u4e00-\u9fff]", "", sentences[picked[0]])[:14]
     lead = f"本报讯 这是本站第{n}号稿件，编号{FIRST_ID + n}，记者第{n % 97 + 1}组于{day.month}月{day.day}日采写。"
-    body = [lead] + [sentences[i] for i in picked]
-    paragraphs = "\n".join(f"<p>{' '.join(body[i:i + 3])}</p>" for i in range(0, len(body), 3))
+    body = [sentences[i] for i in picked]
+    paragraphs = "\n".join([f"<p>{lead}</p>"] + [f"<p>{' '.join(body[i:i + 3])}</p>" for i in range(0, len(body), 3)])
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>第{n}号新闻：{headline}_生成新闻网</title></head>\n<body><div class=\"nav\"><a href=\"/\">首页</a></div>\n"
             f"<h1>第{n}号新闻：{headline}</h1>\n"
             f"<div class=\"info\">发布时间：{day:%Y-%m-%d} {n % 24:02d}:{n % 60:02d} 来源：生成日报</div>\n"

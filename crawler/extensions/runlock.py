@@ -112,7 +112,8 @@ class RunLock:
             raise NotConfigured("RUNLOCK_ENABLED is off")
         # A PostgreSQL store is shared by workers on purpose (its writes are safe concurrently): only a
         # SQLite store (and JOBDIR) is locked.
-        store = store_lock_path(settings)
+        # Distributed workers (REDIS_URL, crawler/distributed.py) share their store on purpose.
+        store = None if settings.get("REDIS_URL") else store_lock_path(settings)
         paths = [(store, True)] if store else []
         lock = cls(paths + lock_paths(None, settings.get("JOBDIR")))
         if lock.refused is not None:

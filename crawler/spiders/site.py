@@ -13,6 +13,8 @@ import scrapy
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 
+from crawler.distributed import DistributedSpiderMixin
+from crawler.distributed import enabled as distributed_enabled
 from crawler.items import Article
 from crawler.pagetype import url_shape
 from crawler.spiders.base import NON_PAGE_EXTENSIONS, NewsSpider
@@ -35,12 +37,12 @@ def site_domain(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def start_url_list(start: str, start_file: str) -> list[str]:
+def start_url_list(start: str, start_file: str, required: bool = True) -> list[str]:
     """Start URLs from `-a start=...` and `-a start_file=...`; only http(s)."""
     urls = split_urls(start)
     if start_file:
         urls += split_urls(Path(start_file).read_text(encoding="utf-8"))
-    if not urls:
+    if not urls and required:
         raise ValueError("give start URLs: -a start=URL[,URL...] or -a start_file=urls.txt")
     bad = [u for u in urls if urlsplit(u).scheme not in ("http", "https")]
     if bad:
@@ -48,7 +50,7 @@ def start_url_list(start: str, start_file: str) -> list[str]:
     return urls
 
 
-class SiteSpider(NewsSpider):
+class SiteSpider(DistributedSpiderMixin, NewsSpider):
     """Follows links within the start domains; yields an Article for each page that looks like one."""
 
     name = "site"
@@ -56,7 +58,8 @@ class SiteSpider(NewsSpider):
     def __init__(self, start: str = "", start_file: str = "", depth: str | int | None = None,
                  max_pages: str | int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.start_urls = start_url_list(start, start_file)
+        # Optional here: a distributed crawl (REDIS_URL) also takes start URLs from Redis; checked in from_crawler.
+        self.start_urls = start_url_list(start, start_file, required=False)
         self.allowed_domains = sorted({site_domain(u) for u in self.start_urls})
         self.depth = depth
         self.max_pages = max_pages
@@ -68,6 +71,9 @@ class SiteSpider(NewsSpider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        if not spider.start_urls and not distributed_enabled(settings):
+            start_url_list("", "")  # raises the usage error
+        spider.setup_distributed(crawler)
         depth = int(spider.depth) if spider.depth not in (None, "") else settings.getint("SITE_DEPTH_LIMIT")
         pages = int(spider.max_pages) if spider.max_pages not in (None, "") else settings.getint("SITE_MAX_PAGES")
         # Settings are still open here (they freeze after the spider is built): arguments win.

@@ -1,0 +1,109 @@
+"""A real Redis server for tests: `redis-server` on a free port, in a temp dir, no persistence; stopped afterwards.
+
+Fixtures (import them into a test module): `redis_server` (session), `redis_prefix` (a key prefix per test; its
+keys are deleted after the test). Tests skip only when `redis-server` is not installed (apt-get install
+redis-server).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import redis
+
+START_TIMEOUT_S = 20.0
+_numbers = itertools.count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.root = Path(tempfile.mkdtemp(prefix="zhcrawl-redis-"))
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url)
+
+    def start(self) -> None:
+        log = open(self.root / "redis.log", "wb")
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.root),
+             "--save", "", "--appendonly", "no", "--protected-mode", "no"],
+            stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                with self.client() as client:
+                    client.ping()
+                return
+            except redis.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("redis-server did not start: "
+                                       + (self.root / "redis.log").read_text(errors="replace")[-2000:])
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=START_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextmanager
+def running_redis() -> Iterator[RedisServer]:
+    binary = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server")
+                                              else None)
+    if binary is None:
+        raise RuntimeError("redis-server not found")
+    server = RedisServer(binary)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None and not os.path.exists("/usr/bin/redis-server"):
+        pytest.skip("redis-server not installed; apt-get install redis-server")
+    with running_redis() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_prefix(redis_server: RedisServer) -> Iterator[str]:
+    """A key prefix of this test's own (`REDIS_KEY_PREFIX`); every key under it is deleted afterwards."""
+    prefix = f"test{os.getpid()}-{next(_numbers)}:"
+    yield prefix
+    with redis_server.client() as client:
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)

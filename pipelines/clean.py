@@ -42,6 +42,8 @@ def clean_text(text: str, title: str | None = None) -> CleanResult:
     """Clean `text` until it no longer changes (joined lines can form a new spam or dateline line),
     so that cleaning is idempotent; counts and metadata of every pass are merged."""
     result = _clean_once(text, title)
+    if result.text == text:
+        return result  # nothing changed: another pass would see the same text and change nothing
     for _ in range(MAX_PASSES - 1):
         again = _clean_once(result.text, title)
         if again.text == result.text:

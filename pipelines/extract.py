@@ -142,12 +142,23 @@ def page_lines(tree: lxml_html.HtmlElement) -> list[str]:
     return lines
 
 
-def _meta(tree: lxml_html.HtmlElement, *names: str) -> str | None:
-    for name in names:
-        values = tree.xpath(f'//meta[@name="{name}" or @property="{name}" or @itemprop="{name}"]/@content')
-        if values and values[0].strip():
-            return values[0].strip()
-    return None
+def meta_index(tree: lxml_html.HtmlElement) -> dict[str, str]:
+    """The page's <meta> contents by name, property and itemprop (the first non-empty one of each), in
+    one pass over the tree."""
+    index: dict[str, str] = {}
+    for element in tree.iter("meta"):
+        content = (element.get("content") or "").strip()
+        if not content:
+            continue
+        for attribute in ("name", "property", "itemprop"):
+            key = element.get(attribute)
+            if key:
+                index.setdefault(key, content)
+    return index
+
+
+def _meta(index: dict[str, str], *names: str) -> str | None:
+    return next((index[name] for name in names if name in index), None)
 
 
 def _main_text(tree: lxml_html.HtmlElement, url: str | None) -> str:
@@ -175,7 +186,7 @@ def _trafilatura_metadata(tree: lxml_html.HtmlElement, url: str | None) -> Any:
     """trafilatura's title / date / author guesses: the slow path, taken only when the page's own
     markup and datelines gave no title or date."""
     try:
-        return extract_metadata(copy.deepcopy(tree), url)
+        return extract_metadata(copy.deepcopy(tree), url, extensive=False)
     except (ValueError, TypeError, etree.LxmlError):  # a malformed page costs its metadata, not the text
         return None
 
@@ -209,8 +220,9 @@ def extract_article(html: str, url: str | None = None, today: date | None = None
     if not text:
         return None
 
-    raw_title = _meta(tree, "og:title") or (tree.findtext(".//title") or "").strip() or None
-    site_name = _meta(tree, "og:site_name", "application-name") or site_from_title(raw_title)
+    metas = meta_index(tree)
+    raw_title = _meta(metas, "og:title") or (tree.findtext(".//title") or "").strip() or None
+    site_name = _meta(metas, "og:site_name", "application-name") or site_from_title(raw_title)
     title = strip_site_suffix(raw_title, site_name)
     heading = tree.findtext(".//h1")
     if heading and heading.strip() and title and heading.strip() in title:
@@ -221,7 +233,7 @@ def extract_article(html: str, url: str | None = None, today: date | None = None
 
     head = lines[:HEADER_LINES] if not title else _lines_after_title(lines, title)
     meta_published = parse_meta_datetime(
-        _meta(tree, "article:published_time", "pubdate", "publishdate", "PubDate", "datePublished"))
+        _meta(metas, "article:published_time", "pubdate", "publishdate", "PubDate", "datePublished"))
     dateline = parse_dateline(head, url, today=_date_of(meta_published) or today)
     published = dateline.published
     if meta_published and (published is None or len(published) == 10):
@@ -231,10 +243,10 @@ def extract_article(html: str, url: str | None = None, today: date | None = None
         published = document.date if document is not None and document.date else None
     byline = parse_byline(head + lines[-FOOTER_LINES:])
     authors = byline.authors
-    declared_author = _meta(tree, "author", "article:author", "dc.creator") or (document.author if document else None)
+    declared_author = _meta(metas, "author", "article:author", "dc.creator") or (document.author if document else None)
     if not authors and declared_author and not declared_author.startswith(("http://", "https://")):
         authors = [a.strip() for a in re.split(r"[;,，、|]", declared_author) if a.strip()]
-    updated = dateline.updated or parse_meta_datetime(_meta(tree, "article:modified_time", "dateModified"))
+    updated = dateline.updated or parse_meta_datetime(_meta(metas, "article:modified_time", "dateModified"))
     if updated and published and updated <= published:
         updated = None  # "modified" stamped at publication says nothing more
     return Extraction(title=title, text=text, published=published, updated=updated, authors=authors,

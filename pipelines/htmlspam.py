@@ -37,8 +37,13 @@ HIDDEN_LINK_SHARE = 0.5
 INVISIBLE_TAGS = ("script", "style", "noscript", "template")
 
 
+def _chars(text: str) -> int:
+    """Characters of `text` that are not whitespace."""
+    return len("".join(text.split()))
+
+
 def _text_len(element: lxml_html.HtmlElement) -> int:
-    return len("".join(element.text_content().split()))
+    return _chars(element.text_content())
 
 
 def _visible_len(element: lxml_html.HtmlElement) -> int:
@@ -58,26 +63,29 @@ def _is_hidden(element: lxml_html.HtmlElement) -> bool:
     return element.get("hidden") is not None or bool(HIDDEN_STYLE_RE.search(element.get("style") or ""))
 
 
-def hidden_is_spam(element: lxml_html.HtmlElement) -> bool:
+def hidden_is_spam(element: lxml_html.HtmlElement, text: str | None = None) -> bool:
     """Whether a hidden element is injected spam or dead furniture rather than content to be revealed:
-    it names spam terms, is made of links, or is too short to be prose."""
-    text = element.text_content()
-    if spam_weight(text)[1]:
-        return True
-    length = len(re.sub(r"\s+", "", text))
+    it is too short to be prose, is made of links, or names spam terms."""
+    text = element.text_content() if text is None else text
+    length = _chars(text)
     if length < HIDDEN_PROSE_MIN_CHARS:
         return True
-    anchors = sum(len(re.sub(r"\s+", "", a.text_content())) for a in element.iter("a"))
-    return anchors >= HIDDEN_LINK_SHARE * length
+    anchors = sum(_text_len(a) for a in element.iter("a"))
+    return anchors >= HIDDEN_LINK_SHARE * length or bool(spam_weight(text)[1])
 
 
 def prune_hidden(tree: lxml_html.HtmlElement) -> int:
-    total = _visible_len(tree) or 1
+    total = 0  # the page's visible text, measured once a hidden element is found (most pages have none)
     removed = 0
     for element in tree.xpath("//body//*[@style or @hidden]"):
         if element.tag in INVISIBLE_TAGS or not _is_hidden(element) or element.getparent() is None:
             continue
-        if _visible_len(element) / total >= MAX_TEXT_SHARE or not hidden_is_spam(element):
+        if any(ancestor.getparent() is None and ancestor.tag != "html" for ancestor in element.iterancestors()):
+            continue  # inside a block already removed
+        total = total or _visible_len(tree) or 1
+        text = element.text_content()
+        visible = _chars(text) - sum(_text_len(e) for e in element.iter(*INVISIBLE_TAGS))
+        if visible / total >= MAX_TEXT_SHARE or not hidden_is_spam(element, text):
             continue
         removed += _drop(element)
     return removed

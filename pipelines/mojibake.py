@@ -46,22 +46,40 @@ def common_characters() -> frozenset[str]:
     return frozenset(chars)
 
 
+@lru_cache(maxsize=1)
+def uncommon_run_re() -> re.Pattern[str]:
+    """Runs of RARE_RUN or more Han characters outside the common set: where rare runs can be."""
+    common = common_characters()
+    ranges: list[str] = []
+    for low, high in ((0x3400, 0x9FFF), (0xF900, 0xFAFF)):
+        start = None
+        for code in range(low, high + 2):
+            inside = code <= high and chr(code) not in common
+            if inside and start is None:
+                start = code
+            elif not inside and start is not None:
+                ranges.append(f"{chr(start)}-{chr(code - 1)}" if code - 1 > start else chr(start))
+                start = None
+    return re.compile(f"[{''.join(ranges)}]{{{RARE_RUN},}}")
+
+
+@lru_cache(maxsize=65536)
 def is_rare(char: str) -> bool:
     common = common_characters()
     return char not in common and converter("t2s").convert(char) not in common
 
 
 def rare_run(sentence: str) -> bool:
+    """Whether `sentence` holds RARE_RUN rare characters in a row (a scan by regex first: the common
+    characters of ordinary prose never start the per-character check)."""
     if KANA_RE.search(sentence):
         return False
-    run = 0
-    for char in sentence:
-        if HAN_RE.match(char) and is_rare(char):
-            run += 1
+    for match in uncommon_run_re().finditer(sentence):
+        run = 0
+        for char in match.group():
+            run = run + 1 if is_rare(char) else 0
             if run >= RARE_RUN:
                 return True
-        else:
-            run = 0
     return False
 
 

@@ -215,3 +215,13 @@ ADDONS = {"crawler.distributed.DistributedAddon": 0}
 REDIS_URL = ""
 REDIS_KEY_PREFIX = ""  # put several independent crawls in one Redis database
 MAX_IDLE_TIME_BEFORE_CLOSE = 0
+
+# --- Cleaning on every core (crawler/workers.py) -------------------------------------------------------------
+# The stateless steps (ordered below CLEAN_WORKERS_SPLIT in ITEM_PIPELINES: limits, decode, extract, clean,
+# script, language, quality) run in CLEAN_WORKERS worker processes, so extraction never blocks the reactor and
+# a crawl uses every core; the steps from the split on (exact and near-duplicate detection, the store) keep the
+# run's state and run in the crawl process. "auto": one worker per core; 0: every step in the crawl process,
+# as plain Scrapy runs pipelines. `scrapy clean --workers N` is the same thing offline.
+ITEM_PROCESSOR = "crawler.workers.ItemProcessor"
+CLEAN_WORKERS = "auto"
+CLEAN_WORKERS_SPLIT = 700

@@ -6,7 +6,9 @@ import argparse
 import json
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,17 +19,23 @@ from scrapy.exporters import JsonLinesItemExporter
 
 from crawler.chain import Chain, drop_reason
 from crawler.inputs import InputError, find_input_files, read_documents
-from crawler.items import EXPORT_FIELDS
+from crawler.items import EXPORT_FIELDS, new_article
+from crawler.workers import StepPool, merge_stats, split_steps, with_steps, worker_count
 
 # Print a progress line at most this often (seconds), so long inputs show life without flooding.
 PROGRESS_INTERVAL = 2.0
 
 
 class CleanRun:
-    """One offline run: documents in, kept Articles to OUT, drops to REJECTED, counts for the summary."""
+    """One offline run: documents in, kept Articles to OUT, drops to REJECTED, counts for the summary.
 
-    def __init__(self, chain: Chain, out: IO[bytes], rejected: IO[str] | None, progress: IO[str]) -> None:
+    With a StepPool the stateless steps run on its worker processes, a bounded window of documents
+    ahead, and `chain` (then the stateful steps only) finishes each item in input order."""
+
+    def __init__(self, chain: Chain, out: IO[bytes], rejected: IO[str] | None, progress: IO[str],
+                 pool: StepPool | None = None) -> None:
         self.chain = chain
+        self.pool = pool
         self.exporter = JsonLinesItemExporter(out, fields_to_export=list(EXPORT_FIELDS), ensure_ascii=False)
         self.rejected = rejected
         self.progress = progress
@@ -42,20 +50,12 @@ class CleanRun:
     def run(self, files: list[Path]) -> None:
         started = last_report = time.monotonic()
         self.exporter.start_exporting()
-        for done, path in enumerate(files, start=1):
-            for document in read_documents(path):
-                if isinstance(document, InputError):
-                    self.reject({"id": document.id, "url": None, "file": document.source,
-                                 "reason": document.reason, "detail": document.detail})
-                    continue
-                origin = {"id": document.get("id"), "url": document.get("url"), "file": document.get("source_file")}
-                try:
-                    item = self.chain.process(document)
-                except DropItem as error:
-                    self.reject({**origin, "reason": drop_reason(error), "detail": str(error)})
-                    continue
-                self.exporter.export_item(ItemAdapter(item).asdict())
-                self.kept += 1
+        for done, outcome in self._outcomes(files):
+            if isinstance(outcome, InputError):
+                self.reject({"id": outcome.id, "url": None, "file": outcome.source,
+                             "reason": outcome.reason, "detail": outcome.detail})
+            elif outcome is not None:
+                self._finish(*outcome)
             now = time.monotonic()
             if now - last_report >= PROGRESS_INTERVAL:
                 last_report = now
@@ -65,6 +65,48 @@ class CleanRun:
                 self.progress.flush()
         self.exporter.finish_exporting()
         self.elapsed = time.monotonic() - started
+
+    def _outcomes(self, files: list[Path]) -> Iterator[tuple[int, Any]]:
+        """(files done, outcome) in input order; an outcome is an InputError, (origin, item or DropItem), or
+        None after the last document of a file."""
+        pending: deque[tuple[int, Any, Any]] = deque()
+        window = 4 * self.pool.workers if self.pool else 0
+        for done, path in enumerate(files, start=1):
+            for document in read_documents(path):
+                if isinstance(document, InputError):
+                    pending.append((done, document, None))
+                else:
+                    origin = {"id": document.get("id"), "url": document.get("url"),
+                              "file": document.get("source_file")}
+                    work = self.pool.submit(document) if self.pool else document
+                    pending.append((done, origin, work))
+                while len(pending) > window:
+                    yield self._resolve(pending.popleft())
+            pending.append((done, None, None))
+        while pending:
+            yield self._resolve(pending.popleft())
+
+    def _resolve(self, entry: tuple[int, Any, Any]) -> tuple[int, Any]:
+        done, origin, work = entry
+        if origin is None or isinstance(origin, InputError):
+            return done, origin
+        if isinstance(work, Future):
+            kind, payload, deltas = work.result()
+            merge_stats(self.chain.stats, deltas)
+            if kind == "drop":
+                return done, (origin, DropItem(payload))
+            work = new_article(**payload)
+        try:
+            return done, (origin, self.chain.process(work))
+        except DropItem as error:
+            return done, (origin, error)
+
+    def _finish(self, origin: dict[str, Any], result: Any) -> None:
+        if isinstance(result, DropItem):
+            self.reject({**origin, "reason": drop_reason(result), "detail": str(result)})
+            return
+        self.exporter.export_item(ItemAdapter(result).asdict())
+        self.kept += 1
 
     def summary(self, files: int) -> str:
         dropped = sum(self.dropped.values())
@@ -79,7 +121,7 @@ class Command(ScrapyCommand):
     default_settings = {"LOG_LEVEL": "WARNING"}
 
     def syntax(self) -> str:
-        return "INPUT [INPUT ...] -o OUT.jsonl [--rejected REJECTED.jsonl]"
+        return "INPUT [INPUT ...] -o OUT.jsonl [--rejected REJECTED.jsonl] [--workers N]"
 
     def short_desc(self) -> str:
         return "Clean HTML, text, JSONL and WARC files offline with the crawl's pipeline chain"
@@ -90,6 +132,9 @@ class Command(ScrapyCommand):
                             help="write one Article per kept document here (JSON lines)")
         parser.add_argument("--rejected", metavar="REJECTED.jsonl",
                             help="write every dropped document here with its reason")
+        parser.add_argument("--workers", metavar="N", type=int, default=None,
+                            help="processes for the stateless steps (default: CLEAN_WORKERS, one per core; "
+                                 "0 or 1: this process only)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:
@@ -107,11 +152,17 @@ class Command(ScrapyCommand):
         if opts.rejected:
             Path(opts.rejected).parent.mkdir(parents=True, exist_ok=True)
             rejected = open(opts.rejected, "w", encoding="utf-8")
+        workers = worker_count(settings) if opts.workers is None else opts.workers
+        pool = StepPool(settings, workers) if workers > 1 else None
+        # With workers, this process runs only the stateful steps (dedup, near-dup) on what they return.
+        chain_settings = with_steps(settings, split_steps(settings)[1]) if pool else settings
         try:
-            with open(opts.output, "wb") as out, Chain(settings) as chain:
-                job = CleanRun(chain, out, rejected, sys.stderr)
+            with open(opts.output, "wb") as out, Chain(chain_settings) as chain:
+                job = CleanRun(chain, out, rejected, sys.stderr, pool)
                 job.run(files)
         finally:
+            if pool is not None:
+                pool.close()
             if rejected is not None:
                 rejected.close()
         print(job.summary(len(files)))

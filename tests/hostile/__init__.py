@@ -1,0 +1,1 @@
+"""A misbehaving local HTTP server for crawl tests."""

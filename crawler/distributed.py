@@ -34,7 +34,6 @@ from scrapy.utils.httpobj import urlparse_cached
 logger = logging.getLogger(__name__)
 
 SCRAPY_OFFSITE = "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware"
-SHARED_OFFSITE = "crawler.distributed.SharedDomainsOffsite"
 # Start URLs taken from Redis per idle check: a worker's share, not the whole list (others take theirs).
 SEED_BATCH = 16
 
@@ -94,9 +93,10 @@ class DistributedAddon:
                             ("SCHEDULER_QUEUE_KEY", f"{prefix}%(spider)s:requests"),
                             ("SCHEDULER_DUPEFILTER_KEY", f"{prefix}%(spider)s:dupefilter")):
             settings.set(name, value, priority="addon")
-        middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
-        middlewares.update({SCRAPY_OFFSITE: None, SHARED_OFFSITE: 50})
-        settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="addon")
+        # In place, whatever the priority the project gave DOWNLOADER_MIDDLEWARES (it outranks add-ons).
+        # Scrapy's own filter is listed in DOWNLOADER_MIDDLEWARES_BASE by import path: disabled by that path.
+        settings["DOWNLOADER_MIDDLEWARES"].set(SCRAPY_OFFSITE, None, priority="addon")
+        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", SharedDomainsOffsite, 50)
 
 
 class SharedDomainsOffsite(OffsiteMiddleware):

@@ -163,3 +163,49 @@ def test_killed_worker_then_recovery(redis_server: RedisServer, redis_prefix: st
     assert not refetched & {f"/{p}" for p in stored_before}
     print(f"\nkilled worker: {pages - len(before)} articles missing before recovery, "
           f"{len(refetched)} fetched by the recovery run")
+
+
+def test_addon_switches_only_with_redis_url(redis_server: RedisServer, redis_prefix: str) -> None:
+    from scrapy.utils.project import get_project_settings
+
+    from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
+    from scrapy.utils.conf import build_component_list
+    from scrapy.utils.misc import load_object
+
+    from crawler.distributed import DistributedAddon, SharedDomainsOffsite
+
+    plain = get_project_settings()
+    DistributedAddon().update_settings(plain)
+    assert plain["SCHEDULER"] == "scrapy.core.scheduler.Scheduler" and not plain.getbool("SCHEDULER_PERSIST")
+    shared = get_project_settings()
+    shared.setdict(redis_settings(redis_server, redis_prefix), priority="cmdline")
+    DistributedAddon().update_settings(shared)
+    assert shared["SCHEDULER"] == "scrapy_redis.scheduler.Scheduler"
+    assert shared["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter" and shared["SCHEDULER_PERSIST"]
+    assert shared["SCHEDULER_QUEUE_KEY"] == f"{redis_prefix}%(spider)s:requests"
+    def classes(settings: Any) -> list[type]:
+        return [load_object(m) for m in build_component_list(settings.getwithbase("DOWNLOADER_MIDDLEWARES"))]
+
+    assert SharedDomainsOffsite in classes(shared) and OffsiteMiddleware not in classes(shared)
+    assert OffsiteMiddleware in classes(plain) and SharedDomainsOffsite not in classes(plain)
+
+
+def test_seeds_and_shared_domains(redis_server: RedisServer, redis_prefix: str) -> None:
+    from crawler.distributed import keys, parse_seed
+
+    redis = redis_settings(redis_server, redis_prefix)
+    assert "2 start URLs pushed" in seed(redis, "http://www.news.example.cn/", "https://gov.example.org/list.html")
+    spider_keys = keys(redis, "site")
+    with redis_server.client() as server:
+        assert server.lrange(spider_keys["start_urls"], 0, -1) == [b"http://www.news.example.cn/",
+                                                                   b"https://gov.example.org/list.html"]
+        assert server.smembers(spider_keys["domains"]) == {b"news.example.cn", b"gov.example.org"}
+        server.sadd(spider_keys["dupefilter"], "f" * 40)
+    assert "2 start URLs waiting, 2 domains" in frontier(redis) and "1 URLs seen" in frontier(redis)
+    assert parse_seed(b'{"url": "http://a.cn/x"}') == "http://a.cn/x" and parse_seed(b"ftp://a.cn/") is None
+    bad = subprocess.run(scrapy_command("seed", "site", "ftp://a.cn/", settings=redis), cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0 and "http(s)" in bad.stderr
+    reset = subprocess.run(scrapy_command("frontier", "site", "--reset", settings=redis), cwd=ROOT,
+                           capture_output=True, text=True, timeout=60)
+    assert "0 requests queued, 0 URLs seen, 0 start URLs waiting, 0 domains" in reset.stdout

@@ -16,6 +16,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -33,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 # Steps ordered below this in ITEM_PIPELINES are stateless and may run in worker processes.
 DEFAULT_SPLIT = 700
+# How often a worker checks that its parent is alive (seconds).
+PARENT_CHECK_S = 1.0
 
 
 def worker_count(settings: BaseSettings) -> int:
@@ -64,8 +68,17 @@ def with_steps(settings: BaseSettings, steps: dict[str, int]) -> Settings:
 _chain: Chain | None = None
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Stop this worker when the process that started it is gone (a crawl killed with SIGKILL cannot
+    shut its pool down; its workers would wait for work forever)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
+
+
 def _init_worker(settings: dict[str, Any]) -> None:
     global _chain
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     logging.basicConfig(level=settings.get("LOG_LEVEL", "INFO"), format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     _chain = Chain(Settings(settings))
     _chain.open()

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,37 @@ def test_crawl_on_workers_equals_one_process(tmp_path: Path) -> None:
     counters = dict(STATS_RE.findall(pooled.stderr))
     assert counters == dict(STATS_RE.findall(inline.stderr))
     assert any(key.startswith("dedup/") for key in counters)
+
+
+POOL_THEN_WAIT = r'''
+import sys, time
+from scrapy.utils.project import get_project_settings
+from crawler.items import new_article
+from crawler.workers import StepPool
+pool = StepPool(get_project_settings(), 2)
+futures = [pool.submit(new_article(id=str(n), html="<html><body><p>正文</p></body></html>", kind="html"))
+           for n in range(8)]
+[future.result() for future in futures]
+print(" ".join(str(pid) for pid in pool.executor._processes), flush=True)
+time.sleep(120)
+'''
+
+
+def running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_exit_when_their_crawl_is_killed() -> None:
+    with subprocess.Popen([sys.executable, "-c", POOL_THEN_WAIT], cwd=ROOT, stdout=subprocess.PIPE,
+                          text=True) as parent:
+        assert parent.stdout is not None
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert workers and all(running(pid) for pid in workers)
+        parent.kill()  # SIGKILL: no shutdown of the pool
+    deadline = time.monotonic() + 15
+    while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(running(pid) for pid in workers)

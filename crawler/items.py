@@ -27,7 +27,7 @@ ARTICLE_FIELDS: tuple[str, ...] = (
 )
 
 # Extra fields kept in exports and the store (the design welcomes extras).
-EXTRA_FIELDS: tuple[str, ...] = ("editor", "encoding", "updated")
+EXTRA_FIELDS: tuple[str, ...] = ("editor", "encoding", "updated", "encoding_reason")
 
 # Working fields: filled by the spider or an early step, removed before an item is exported.
 # Carried between steps, never exported: raw input, and HTTP validators / redirect aliases the store keeps
@@ -50,6 +50,7 @@ def new_article(**values: object) -> Article:
         id=None, url=None, title=None, text="", published=None, authors=[], source=None,
         site_name=None, language="und", script=None, original_script=None, fetched_at=None,
         content_hash="", duplicate_of=None, cleaning={}, editor=None, encoding=None, updated=None,
+        encoding_reason=None,
     )
     for key, value in values.items():
         item[key] = value

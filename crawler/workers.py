@@ -16,6 +16,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import pickle
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -56,9 +57,34 @@ def split_steps(settings: BaseSettings) -> tuple[dict[str, int], dict[str, int]]
     return pure, {path: order for path, order in ordered.items() if path not in pure}
 
 
+def _portable(value: Any) -> Any:
+    """A setting's value as plain data: nested settings as dicts, classes and functions used as keys (Scrapy
+    accepts them in component dicts such as SPIDER_MIDDLEWARES) as their import paths."""
+    if isinstance(value, BaseSettings):
+        value = {key: value[key] for key in value}
+    if isinstance(value, dict):
+        return {(f"{key.__module__}.{key.__qualname__}" if callable(key) else key): _portable(item)
+                for key, item in value.items()}
+    return value
+
+
+def portable_settings(settings: BaseSettings) -> dict[str, Any]:
+    """`settings` as a dict a spawned process can rebuild: values that cannot be pickled are left out."""
+    values: dict[str, Any] = {}
+    for name in settings:
+        value = _portable(settings[name])
+        try:
+            pickle.dumps(value)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            logger.debug("Setting %s not passed to the cleaning workers: not picklable", name)
+            continue
+        values[name] = value
+    return values
+
+
 def with_steps(settings: BaseSettings, steps: dict[str, int]) -> Settings:
     """A copy of `settings` whose ITEM_PIPELINES are exactly `steps`."""
-    copy = Settings(settings.copy_to_dict())
+    copy = Settings(portable_settings(settings))
     copy.set("ITEM_PIPELINES_BASE", {}, priority="cmdline")
     copy.set("ITEM_PIPELINES", steps, priority="cmdline")
     return copy
@@ -104,7 +130,7 @@ class StepPool:
         self.workers = workers
         self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=_init_worker,
-                                            initargs=(with_steps(settings, pure).copy_to_dict(),))
+                                            initargs=(portable_settings(with_steps(settings, pure)),))
 
     def submit(self, item: Article) -> Future[tuple[str, Any, dict[str, Any]]]:
         return self.executor.submit(_process, ItemAdapter(item).asdict())
@@ -137,7 +163,8 @@ class ItemProcessor(ItemPipelineManager):
         self.pool: StepPool | None = None
         if crawler is not None and (workers := worker_count(crawler.settings)):
             self.pool = StepPool(crawler.settings, workers)
-            logger.info("Cleaning on %d worker processes: %s", workers, ", ".join(self.pool.steps))
+            logger.info("Cleaning on %d worker processes: %s", workers,
+                        ", ".join(getattr(step, "__name__", str(step)) for step in self.pool.steps))
 
     async def process_item_async(self, item: Any) -> Any:
         if self.pool is not None:

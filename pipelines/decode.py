@@ -134,7 +134,11 @@ def decode_bytes(body: bytes, http_encoding: str | None = None) -> Decoded:
             break
     if best is not None:
         _, _, encoding, source, text = best
-        return Decoded(text, encoding, source if source != "fallback" else "strict fallback")
+        if source != "fallback":
+            return Decoded(text, encoding, source)
+        passed_over = [f"{where} {name}" for name, where in candidates if where != "fallback" and name != encoding]
+        reason = "strict fallback" + (f" ({', '.join(passed_over)} rejected)" if passed_over else "")
+        return Decoded(text, encoding, reason)
     # Nothing decodes strictly: the least damaged lenient decoding, said as such.
     lenient = min(
         ((body.decode(e, errors="replace"), e) for e, _ in candidates),
@@ -165,6 +169,7 @@ class DecodePipeline:
                 self.stats.inc_value(f"decode/dropped/{error}")
             raise DropItem(f"decode:{error}") from None
         item["encoding"] = decoded.encoding
+        item["encoding_reason"] = decoded.reason
         if item.get("kind") == "text":
             item["text"] = decoded.text
         else:

@@ -80,6 +80,9 @@ def test_good_pages_kept_with_file_ids(run: dict) -> None:
         assert article["language"] == "zh" and article["script"] == "Hans"
     assert kept["gbk_no_charset"]["encoding"] == "gb18030"
     assert kept["gb2312_but_utf8"]["encoding"] == "utf-8"
+    # Why each encoding was chosen is kept with the article.
+    assert kept["gbk_no_charset"]["encoding_reason"] == "strict fallback"
+    assert kept["gb2312_but_utf8"]["encoding_reason"] == "strict fallback (meta gb18030 rejected)"
     assert kept["note"]["text"].splitlines() == PARAGRAPHS
     assert kept["rec-html"]["url"] == "http://news.example.cn/2024/0101/a.html"
 

@@ -28,7 +28,14 @@ def test_declared_charsets_promoted(name: str | None, expected: str | None) -> N
 def test_declared_gb2312_served_utf8() -> None:
     body = page(TEXT, '<meta charset="gb2312">').encode("utf-8")
     decoded = decode_bytes(body)
-    assert (decoded.encoding, decoded.reason) == ("utf-8", "strict fallback") and TEXT in decoded.text
+    # The declared charset is named in the reason as the one passed over.
+    assert (decoded.encoding, decoded.reason) == ("utf-8", "strict fallback (meta gb18030 rejected)")
+    assert TEXT in decoded.text
+
+
+def test_no_declaration_reason() -> None:
+    decoded = decode_bytes(page(TEXT).encode("gbk"))
+    assert (decoded.encoding, decoded.reason) == ("gb18030", "strict fallback")
 
 
 def test_gbk_without_declaration() -> None:

@@ -25,8 +25,9 @@ from crawler.xmlsafe import DEFAULT_MAX_BYTES, XmlDocument, XmlRefused, as_datet
 
 logger = logging.getLogger(__name__)
 
-# After the clean step (300), which may still find a dateline in the text: the page's own date always wins.
-HINTS_PIPELINE_ORDER = 350
+# After the cleaning steps, which may still find a dateline in the text (the page's own date always wins), and
+# from CLEAN_WORKERS_SPLIT (700) on: it reads the spider's hints, so it runs in the crawl process.
+HINTS_PIPELINE_ORDER = 720
 MAX_PAGES_REASON = "max_pages"
 
 

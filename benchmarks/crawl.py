@@ -26,7 +26,6 @@ near-duplicate index lives in SQLite; Scrapy's duplicate filter keeps one finger
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import re
@@ -35,16 +34,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.sitegen import GeneratedSite, article_html, article_path  # noqa: E402
+from tests.sitegen import article_html, article_path, serve_site  # noqa: E402
 
 FAST = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "CONCURRENT_REQUESTS": "32",
         "CONCURRENT_REQUESTS_PER_DOMAIN": "32", "LOG_LEVEL": "INFO"}
@@ -67,47 +62,6 @@ class Follow(scrapy.Spider):
     def parse(self, response):
         yield from response.follow_all(css="a::attr(href)", callback=self.parse)
 '''
-
-
-class _Prerendered(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    pages: dict[str, tuple[int, str, bytes]] = {}
-
-    def do_GET(self) -> None:
-        status, content_type, body = self.pages.get(self.path.split("?", 1)[0], (404, "text/html", b""))
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Encoding", "gzip")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def prerendered_site(pages: int) -> Iterator[GeneratedSite]:
-    """The generated site (tests/sitegen.py) with every page rendered and gzipped beforehand: serving is
-    a dict lookup, so the server takes as little CPU from the crawl as it can."""
-    site = GeneratedSite(pages)
-    paths = ["/robots.txt", "/"] + [f"/news/list_{k}.html" for k in range(1, site.listings + 1)]
-    paths += [article_path(n) for n in range(pages)]
-    rendered = {}
-    for path in paths:
-        status, content_type, text = site.page(path)
-        rendered[path] = (status, content_type, gzip.compress(text.encode("utf-8"), 6, mtime=0))
-    handler = type("Handler", (_Prerendered,), {"pages": rendered})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    site.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield site
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def settings_args(settings: dict[str, str]) -> list[str]:
@@ -200,7 +154,7 @@ def offline_clean(site_url: str, pages: int, temp: Path, workers: str) -> tuple[
 
 
 def throughput(pages: int, workers: str) -> None:
-    with tempfile.TemporaryDirectory() as name, prerendered_site(pages) as site:
+    with tempfile.TemporaryDirectory() as name, serve_site(pages, prerender=True) as site:
         temp = Path(name)
         print(f"generated site: {pages} articles, {site.listings} listings; {os.cpu_count()} cores, "
               f"CLEAN_WORKERS={workers}")
@@ -226,7 +180,7 @@ def memory(sizes: list[int], workers: str) -> None:
           f"{'crawl peak MiB':>15} {'worker peak MiB':>16}")
     with tempfile.TemporaryDirectory() as name:
         for size in sizes:
-            with prerendered_site(size) as site:
+            with serve_site(size, prerender=True) as site:
                 stats, peaks = product_crawl(site.url, Path(name), workers)
             rate = stats["response_received_count"] / stats["elapsed_time_seconds"]
             print(f"{size:>9} {stats['response_received_count']:>10.0f} {stats.get('item_scraped_count', 0):>8.0f} "

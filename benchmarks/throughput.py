@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
 
-SETS = ("magic-html", "scrapinghub")
+from benchmarks.extraction import SETS  # noqa: E402
 SUMMARY_RE = re.compile(r"Cleaned (\d+) files in ([\d.]+)s: (\d+) kept, (\d+) dropped")
 
 

@@ -40,11 +40,18 @@ def serve_directory(root: Path) -> Iterator[LocalSite]:
     """Serve `root` on a free local port for the duration of the block; records every GET path."""
     site = LocalSite(url="")
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(root), site=site))
-    site.url = f"http://127.0.0.1:{server.server_address[1]}/"
+    with serving(server) as site.url:
+        yield site
+
+
+@contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[str]:
+    """Run `server` in a thread for the duration of the block (yields its base URL); shut down and closed
+    afterwards. Every local HTTP server of the demo, the tests and the benchmarks runs through this."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield site
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()

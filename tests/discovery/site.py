@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from demo.httpsite import serving
 from tests.incremental.site import article_text
 
 CHINA = timezone(timedelta(hours=8))
@@ -294,12 +295,5 @@ def serve(root: Path) -> Iterator[Served]:
     served = Served(url="")
     handler = type("Handler", (_Handler,), {"root": root, "served": served})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    served.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server) as served.url:
         yield served
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from demo.httpsite import serving
+
 SUBJECTS = ["市发展改革委", "市教育局", "市卫生健康委", "市交通运输局", "市生态环境局", "市文化和旅游局", "市科技局",
             "市农业农村局", "市住房城乡建设委", "市商务局"]
 ACTIONS = ["召开专题会议", "发布实施方案", "启动专项行动", "公布年度数据", "举行新闻发布会", "开展集中检查"]
@@ -146,12 +148,5 @@ def serve(root: Path, delay: float = 0.0) -> Iterator[Served]:
     served = Served(url="", delay=delay)
     handler = type("Handler", (_Handler,), {"root": root, "served": served})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    served.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server) as served.url:
         yield served
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

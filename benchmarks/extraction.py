@@ -24,7 +24,7 @@ import trafilatura  # noqa: E402
 from benchmarks.metric import prf  # noqa: E402
 from pipelines.clean import clean_text  # noqa: E402
 from pipelines.decode import DecodeError, decode_bytes  # noqa: E402
-from pipelines.extract import extract_article  # noqa: E402
+from pipelines.extract import PageTooDeep, extract_article  # noqa: E402
 
 # Output that is mostly rare / mis-decoded characters is mojibake (the wrong charset).
 MOJIBAKE_RE = re.compile(r"[ÃÂâäåæçèéï][\x80-\xbf\u0152-\u2122]|锟斤拷|\ufffd|[\ue000-\uf8ff]")
@@ -42,7 +42,7 @@ def score_page(task: tuple[str, str, str, str]) -> dict:
     try:
         decoded = decode_bytes(raw)
         extraction = extract_article(decoded.text)
-    except DecodeError:
+    except (DecodeError, PageTooDeep):
         extraction = None
     product = extraction.text if extraction else ""
     cleaned = clean_text(product, extraction.title if extraction else None).text if product else ""

@@ -195,7 +195,9 @@ REDIRECT_MAX_TIMES = 5
 # of them is dropped as limits:<reason>. LIMITS_MAX_SECONDS is a budget around extraction: a page that takes
 # longer is dropped as limits:slow (parsing cannot be interrupted; the pre-checks are what prevent stalls).
 # LIMITS_MAX_DEPTH follows libxml2 (lxml 6): it stops nesting at 255 levels and silently loses the rest of
-# the page, so deeper pages are dropped with a reason (real news pages measure 10-50 levels).
+# the page, so deeper pages are dropped with a reason (real news pages measure 10-50 levels). At that cap the
+# parser reports the cut itself and the extract step drops the page as limits:too_deep; a lower limit is
+# counted before parsing.
 ITEM_PIPELINES = {**ITEM_PIPELINES, "pipelines.limits.PageLimitsPipeline": 150,
                   "pipelines.limits.ExtractionBudgetPipeline": 250}
 LIMITS_ENABLED = True

@@ -50,6 +50,9 @@ FOOTER_LINES = 25
 SECOND_OPINION_BELOW_CHARS = 500
 SECOND_OPINION_BELOW_SHARE = 0.2
 HAN_OR_WORD_RE = re.compile(r"[\u4e00-\u9fff]|\w+")
+# libxml2 (lxml 6) stops building the tree 255 levels down and silently loses the rest of the page, even
+# the text after the deep block; it says so in the parser's error log (ERR_RESOURCE_LIMIT).
+DEPTH_CUT_MESSAGE = "Excessive depth"
 
 
 @lru_cache(maxsize=1)
@@ -73,6 +76,20 @@ def is_furniture(element: lxml_html.HtmlElement) -> bool:
     names = furniture_names()
     tokens = (element.get("class") or "").lower().split()
     return any(token in names for token in tokens) or (element.get("id") or "").lower() in names
+
+
+class PageTooDeep(ValueError):
+    """The parser cut the page at libxml2's nesting limit: whatever extraction found would be a fragment."""
+
+
+def parse_page(html: str) -> lxml_html.HtmlElement:
+    """The page's tree; PageTooDeep when libxml2 cut it at its depth limit (checked in the parser's own error
+    log: free, where counting the nesting in the HTML first cost a millisecond a page)."""
+    parser = lxml_html.HTMLParser()
+    tree = lxml_html.document_fromstring(html, parser=parser)
+    if any(DEPTH_CUT_MESSAGE in entry.message for entry in parser.error_log):
+        raise PageTooDeep("nested deeper than libxml2's 255 levels")
+    return tree
 
 
 @dataclass
@@ -228,13 +245,16 @@ def _date_of(value: str | None) -> date | None:
 
 
 def extract_article(html: str, url: str | None = None, today: date | None = None) -> Extraction | None:
-    """Main text and metadata of a news page; None when the page holds no extractable text.
+    """Main text and metadata of a news page; None when the page holds no extractable text; PageTooDeep when
+    the parser cut it.
 
     `today` (the fetch date) places dates the page writes without a year."""
     if not html or not html.strip():
         return None
     try:
-        tree = lxml_html.document_fromstring(html)
+        tree = parse_page(html)
+    except PageTooDeep:
+        raise
     except (etree.ParserError, ValueError):
         return None
     counts = dict(prune_spam_html(tree))
@@ -315,7 +335,13 @@ class ExtractPipeline:
         html = item.pop("html", None) or ""
         if len(html) > self.max_bytes:
             raise self.drop("too_large")
-        extraction = extract_article(html, item.get("url"), today=_date_of(item.get("fetched_at")))
+        try:
+            extraction = extract_article(html, item.get("url"), today=_date_of(item.get("fetched_at")))
+        except PageTooDeep:
+            # The limits step's reason: LIMITS_MAX_DEPTH at libxml2's cap is enforced here, by the parser.
+            if self.stats:
+                self.stats.inc_value("limits/dropped/too_deep")
+            raise DropItem("limits:too_deep") from None
         if extraction is None:
             raise self.drop("empty")
         item["text"] = extraction.text

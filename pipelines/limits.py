@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from itertools import accumulate
+from itertools import accumulate, islice
+from operator import sub
 import time
 import weakref
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ SIBLING_CLOSED = frozenset("a p li dt dd tr td th option optgroup thead tbody tf
 RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "noscript"})
 CLOSES_P = frozenset("address article aside blockquote div dl fieldset footer form h1 h2 h3 h4 h5 h6 header hr "
                      "main nav ol p pre section table ul li dt dd".split())
+# libxml2 (lxml 6) stops nesting here and reports it (see LIMITS_MAX_DEPTH in crawler/settings.py).
+LIBXML2_MAX_DEPTH = 255
 SIBLING_REACH = 4  # levels looked up for that sibling: inline elements left open inside it
 
 
@@ -50,8 +53,14 @@ def rough_depth(html: str) -> int:
     C-speed passes: implied end tags (unclosed <p>, <li>, <td>) only make it larger than the parser's depth,
     so a page far below the limit here needs no exact count. (Stray end tags make it smaller; a page of thousands of them among
     thousands of unclosed tags could slip through, and then loses what libxml2 cuts, nothing else.)"""
-    steps = [-1 if slash else 1 for slash in ROUGH_TAG_RE.findall(html)]
-    return max(accumulate(steps, lambda depth, step: depth + step if depth + step > 0 else 0), default=0)
+    # Clamped at 0, the running depth is the running sum minus the lowest the sum has been (when below 0):
+    # C-level accumulations instead of a Python step per tag.
+    sums = list(accumulate(map(_STEP.__getitem__, ROUGH_TAG_RE.findall(html))))
+    lowest = islice(accumulate(sums, min, initial=0), 1, None)
+    return max(map(sub, sums, lowest), default=0)
+
+
+_STEP = {"": 1, "/": -1}
 
 
 def nesting_depth(html: str, stop_at: int) -> int:
@@ -92,14 +101,18 @@ def nesting_depth(html: str, stop_at: int) -> int:
 
 def page_problem(html: str, limits: PageLimits) -> str | None:
     """The first limit `html` breaks (`too_large`, `too_many_elements`, `too_many_links`, `too_deep`), or
-    None. Cheapest checks first; none parses the page."""
+    None. Cheapest checks first; none parses the page. The depth is counted only for a limit below libxml2's
+    cap: at the cap the parser itself reports a cut page (pipelines/extract.py)."""
     if len(html) > limits.max_html_chars:
         return "too_large"
     if len(OPEN_TAG_RE.findall(html)) > limits.max_elements:
         return "too_many_elements"
     if len(LINK_RE.findall(html)) > limits.max_links:
         return "too_many_links"
-    if rough_depth(html) > limits.max_depth // 2 and nesting_depth(html, limits.max_depth) > limits.max_depth:
+    # At libxml2's own cap the parser reports the cut (pipelines/extract.py parse_page drops the page as
+    # limits:too_deep for free); only a lower limit needs counting here.
+    if (limits.max_depth < LIBXML2_MAX_DEPTH and rough_depth(html) > limits.max_depth // 2
+            and nesting_depth(html, limits.max_depth) > limits.max_depth):
         return "too_deep"
     return None
 

@@ -35,11 +35,11 @@ def test_real_pages_pass_every_limit() -> None:
     (page(PROSE + "<!--" + "x" * 5_000_001 + "-->"), "too_large"),
     (page("<span>字</span>" * 200_001), "too_many_elements"),
     (page(PROSE + "<a href='/x'>链接</a>" * 20_001), "too_many_links"),
-    (page("<div>" * 300 + PROSE + "</div>" * 300), "too_deep"),
+    (page("<div>" * 150 + PROSE + "</div>" * 150), "too_deep"),
 ])
 def test_each_limit(html: str, reason: str) -> None:
     started = time.perf_counter()
-    assert page_problem(html, PageLimits()) == reason
+    assert page_problem(html, PageLimits(max_depth=100)) == reason
     assert time.perf_counter() - started < 2.0  # a scan, not a parse
 
 
@@ -71,6 +71,19 @@ def chain(**overrides: object) -> Chain:
 
 def article(html: str):
     return new_article(id="t", url="https://news.example.com/2024/01/02/a.html", html=html, kind="html")
+
+
+def test_the_parser_reports_its_depth_cut_and_the_chain_drops_the_page() -> None:
+    """At the default LIMITS_MAX_DEPTH (libxml2's cap) nothing is counted before parsing: the parser's error
+    log says when it cut the page, and the extract step drops it under the limits step's reason."""
+    deep, shallow = page("<div>" * 300 + PROSE + "</div>" * 300), page("<div>" * 200 + PROSE + "</div>" * 200)
+    assert page_problem(deep, PageLimits()) is None
+    with chain() as steps:
+        with pytest.raises(DropItem) as dropped:
+            steps.process(article(deep))
+        assert drop_reason(dropped.value) == "limits:too_deep"
+        assert steps.stats.get_value("limits/dropped/too_deep") == 1
+        assert "经济运行总体平稳" in steps.process(article(shallow))["text"]
 
 
 def test_the_chain_drops_with_limits_reasons() -> None:

@@ -20,7 +20,7 @@ from trafilatura.metadata import examine_meta, extract_author, extract_meta_json
 from trafilatura.settings import Document, set_date_params, use_config
 
 from crawler.items import Article, count_cleaning
-from pipelines.htmlspam import prune_spam_html
+from pipelines.htmlspam import prune_spam_html, text_len
 from pipelines.metadata import (parse_byline, parse_dateline, parse_meta_datetime, site_from_title,
                                 strip_site_suffix)
 
@@ -109,20 +109,15 @@ def text_size(text: str) -> int:
     return len(HAN_OR_WORD_RE.findall(text))
 
 
-def _chars(element: lxml_html.HtmlElement) -> int:
-    """Non-space characters under `element`: a cheap size for comparing blocks of one page."""
-    return len("".join(element.text_content().split()))
-
-
 def prune_furniture(tree: lxml_html.HtmlElement) -> int:
     """Remove share bars, font-size buttons, comment boxes, related lists... named so by class or id."""
     found = [e for e in tree.xpath("//*[@class or @id]") if e.tag not in ("html", "body") and is_furniture(e)]
     if not found:
         return 0
-    total = _chars(tree) or 1
+    total = text_len(tree) or 1
     removed = 0
     for element in found:
-        if element.getparent() is None or _chars(element) / total >= FURNITURE_MAX_TEXT_SHARE:
+        if element.getparent() is None or text_len(element) / total >= FURNITURE_MAX_TEXT_SHARE:
             continue
         element.drop_tree()
         removed += 1
@@ -130,7 +125,7 @@ def prune_furniture(tree: lxml_html.HtmlElement) -> int:
 
 
 def is_prose_cell(cell: lxml_html.HtmlElement) -> bool:
-    return _chars(cell) >= LAYOUT_CELL_CHARS and len(SENTENCE_END_RE.findall(cell.text_content())) >= 2
+    return text_len(cell) >= LAYOUT_CELL_CHARS and len(SENTENCE_END_RE.findall(cell.text_content())) >= 2
 
 
 def unwrap_layout_tables(tree: lxml_html.HtmlElement) -> int:

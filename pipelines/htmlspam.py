@@ -37,19 +37,31 @@ HIDDEN_LINK_SHARE = 0.5
 INVISIBLE_TAGS = ("script", "style", "noscript", "template")
 
 
-def _chars(text: str) -> int:
+# The whitespace pages carry (ASCII, ideographic space, no-break space); counted out with str.count, three
+# times faster than splitting, and blocks are only compared with each other.
+WHITESPACE = " \n\t\r\u3000\xa0\x0b\x0c"
+
+
+def nonspace_len(text: str) -> int:
     """Characters of `text` that are not whitespace."""
-    return len("".join(text.split()))
+    return len(text) - sum(map(text.count, WHITESPACE))
 
 
-def _text_len(element: lxml_html.HtmlElement) -> int:
-    return _chars(element.text_content())
+def text_len(element: lxml_html.HtmlElement) -> int:
+    """Non-space characters under `element`: a cheap size for comparing blocks of one page."""
+    return nonspace_len(element.text_content())
 
 
 def _visible_len(element: lxml_html.HtmlElement) -> int:
     """Characters of text a reader could see: script, style and template bodies left out."""
-    hidden = sum(_text_len(e) for e in element.iter(*INVISIBLE_TAGS))
-    return _text_len(element) - hidden
+    return text_len(element) - _invisible_len(element)
+
+
+def _invisible_len(element: lxml_html.HtmlElement) -> int:
+    """Characters in the script, style and template bodies under `element` (a script or style body is one
+    text node: read directly, without text_content's XPath)."""
+    return sum(nonspace_len(e.text or "") if e.tag in ("script", "style") else text_len(e)
+               for e in element.iter(*INVISIBLE_TAGS))
 
 
 def _drop(element: lxml_html.HtmlElement) -> bool:
@@ -67,24 +79,25 @@ def hidden_is_spam(element: lxml_html.HtmlElement, text: str | None = None) -> b
     """Whether a hidden element is injected spam or dead furniture rather than content to be revealed:
     it is too short to be prose, is made of links, or names spam terms."""
     text = element.text_content() if text is None else text
-    length = _chars(text)
+    length = nonspace_len(text)
     if length < HIDDEN_PROSE_MIN_CHARS:
         return True
-    anchors = sum(_text_len(a) for a in element.iter("a"))
+    anchors = sum(text_len(a) for a in element.iter("a"))
     return anchors >= HIDDEN_LINK_SHARE * length or bool(spam_weight(text)[1])
 
 
 def prune_hidden(tree: lxml_html.HtmlElement) -> int:
     total = 0  # the page's visible text, measured once a hidden element is found (most pages have none)
     removed = 0
+    root = tree.getroottree().getroot()
     for element in tree.xpath("//body//*[@style or @hidden]"):
-        if element.tag in INVISIBLE_TAGS or not _is_hidden(element) or element.getparent() is None:
+        if element.tag in INVISIBLE_TAGS or not _is_hidden(element):
             continue
-        if any(ancestor.getparent() is None and ancestor.tag != "html" for ancestor in element.iterancestors()):
+        if element.getroottree().getroot() is not root:
             continue  # inside a block already removed
         total = total or _visible_len(tree) or 1
         text = element.text_content()
-        visible = _chars(text) - sum(_text_len(e) for e in element.iter(*INVISIBLE_TAGS))
+        visible = nonspace_len(text) - _invisible_len(element)
         if visible / total >= MAX_TEXT_SHARE or not hidden_is_spam(element, text):
             continue
         removed += _drop(element)
@@ -115,7 +128,7 @@ def prune_link_farms(tree: lxml_html.HtmlElement, own_host: str | None = None) -
         if strong < LINK_FARM_MIN_STRONG:
             continue
         # A farm is made of links: a container with an article and a farm at its end is not one.
-        if len(re.sub(r"\s+", "", anchors)) < LINK_FARM_LINK_SHARE * _text_len(block):
+        if len(re.sub(r"\s+", "", anchors)) < LINK_FARM_LINK_SHARE * text_len(block):
             continue
         # Prefer the innermost farm: skip when a child block is itself a farm (it will be seen too).
         if any(len(child.xpath(".//a[@href]")) == len(links) for child in block):

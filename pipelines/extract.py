@@ -74,8 +74,8 @@ def is_furniture(element: lxml_html.HtmlElement) -> bool:
     """Whether a class token or the id of `element` is exactly a furniture name (never a substring:
     "font-sans" or "print-tips" on an article wrapper must not match "font" or "print")."""
     names = furniture_names()
-    tokens = (element.get("class") or "").lower().split()
-    return any(token in names for token in tokens) or (element.get("id") or "").lower() in names
+    return (not names.isdisjoint((element.get("class") or "").lower().split())
+            or (element.get("id") or "").lower() in names)
 
 
 class PageTooDeep(ValueError):
@@ -156,8 +156,8 @@ def page_lines(tree: lxml_html.HtmlElement) -> list[str]:
         if element.tag in ("script", "style", "noscript") or not isinstance(element.tag, str):
             continue
         for piece in (element.text, element.tail):
-            if piece and piece.strip():
-                lines.append(re.sub(r"\s+", " ", piece).strip())
+            if piece and not piece.isspace():
+                lines.append(" ".join(piece.split()))
     return lines
 
 

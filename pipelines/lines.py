@@ -48,7 +48,7 @@ def strip_html_residue(text: str) -> tuple[str, int]:
 
 def normalise_spaces(text: str) -> str:
     """One paragraph per line: runs of spaces folded, lines stripped (also of ideographic space), blank lines gone."""
-    lines = (SPACES_RE.sub(" ", line).strip(" \u3000") for line in text.splitlines())
+    lines = (line.strip(" \u3000") for line in SPACES_RE.sub(" ", text).splitlines())  # SPACES_RE stays in a line
     return "\n".join(line for line in lines if line)
 
 

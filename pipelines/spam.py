@@ -36,9 +36,17 @@ def lexicon() -> dict[str, int]:
     return terms
 
 
+@lru_cache(maxsize=1)
+def lexicon_re() -> re.Pattern[str]:
+    """Any lexicon term: one scan rules out the many texts that hold none."""
+    return re.compile("|".join(map(re.escape, sorted(lexicon(), key=len, reverse=True))))
+
+
 def spam_weight(text: str) -> tuple[int, int, int]:
     """(total weight, strong hits, heaviest term's weight) of lexicon terms in `text`."""
     lowered = text.lower()
+    if not lexicon_re().search(lowered):
+        return 0, 0, 0
     total = strong = heaviest = 0
     for term, weight in lexicon().items():
         hits = lowered.count(term)
@@ -51,13 +59,13 @@ def spam_weight(text: str) -> tuple[int, int, int]:
 
 def is_spam_line(line: str, page_script: str | None = None) -> bool:
     """Whether `line` is a keyword-stuffed run or a link-farm line."""
+    if LINK_FARM_LEAD_RE.match(line):
+        return bool(spam_weight(line)[0])
     segments = [s for s in SEGMENT_SPLIT_RE.split(line) if s]
+    if len(segments) < MIN_SEGMENTS or sum(map(len, segments)) / len(segments) > MAX_MEAN_SEGMENT_CHARS:
+        return False  # too few or too long segments for a keyword run: no need to weigh the terms
     weight, strong, heaviest = spam_weight(line)
-    if LINK_FARM_LEAD_RE.match(line) and weight:
-        return True
-    if len(segments) < MIN_SEGMENTS or not weight:
-        return False
-    if sum(map(len, segments)) / len(segments) > MAX_MEAN_SEGMENT_CHARS:
+    if not weight:
         return False
     if page_script == "Hant" and detect_script(line) == "Hans":
         weight += SCRIPT_MISMATCH_WEIGHT

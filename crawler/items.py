@@ -33,7 +33,7 @@ EXTRA_FIELDS: tuple[str, ...] = ("editor", "encoding", "updated", "encoding_reas
 # Carried between steps, never exported: raw input, and HTTP validators / redirect aliases the store keeps
 # for incremental re-crawls.
 TRANSIENT_FIELDS: tuple[str, ...] = ("body", "http_encoding", "html", "kind", "source_file",
-                                     "etag", "last_modified", "aliases")
+                                     "etag", "last_modified", "aliases", "neardup_fingerprint")
 
 EXPORT_FIELDS: tuple[str, ...] = ARTICLE_FIELDS + EXTRA_FIELDS
 

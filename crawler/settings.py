@@ -46,6 +46,7 @@ ITEM_PIPELINES = {
     "pipelines.script.ScriptPipeline": 400,
     "pipelines.language.LanguagePipeline": 500,
     "pipelines.quality.QualityPipeline": 600,
+    "pipelines.neardup.NearDupFingerprintPipeline": 650,  # the CPU part of 750, in the cleaning workers
     "pipelines.dedup.DedupPipeline": 700,
     "pipelines.neardup.NearDupPipeline": 750,
     "pipelines.store.StorePipeline": 800,

@@ -194,6 +194,23 @@ WRITE_LOCK = "neardup"
 CACHE_KIB = 64 * 1024
 
 
+class Fingerprint(NamedTuple):
+    """What the index needs of a text: its shingle count, stored signature codes and LSH bucket keys."""
+
+    shingles: int
+    codes: bytes
+    keys: list[int]
+
+
+def fingerprint(text: str) -> Fingerprint | None:
+    """The text's Fingerprint; None when it has too few shingles to compare (MIN_SHINGLES)."""
+    hashes = shingle_hashes(text if isinstance(text, str) else "")
+    if len(hashes) < MIN_SHINGLES:
+        return None
+    signature = signature_of_hashes(hashes)
+    return Fingerprint(len(hashes), signature_codes(signature), band_keys(signature))
+
+
 class Verdict(NamedTuple):
     """What the index says about one article."""
 
@@ -289,29 +306,26 @@ class NearDupIndex:
 
     def find(self, text: str) -> Verdict:
         """The earliest indexed article `text` near-duplicates, without indexing it ("new" when none)."""
-        hashes = shingle_hashes(text if isinstance(text, str) else "")
-        if len(hashes) < MIN_SHINGLES:
+        found = fingerprint(text)
+        if found is None:
             return Verdict(None, 0.0, "short")
-        signature = signature_of_hashes(hashes)
-        match = self._best_match(band_keys(signature), signature_codes(signature), None, None)
+        match = self._best_match(found.keys, found.codes, None, None)
         return match or Verdict(None, 0.0, "new")
 
-    def check(self, article_id: str, text: str) -> Verdict:
-        """Find the earliest indexed article `text` near-duplicates; index it when it is a new original."""
-        hashes = shingle_hashes(text if isinstance(text, str) else "")
-        if len(hashes) < MIN_SHINGLES:
+    def check(self, article_id: str, text: str, known: Fingerprint | None = None) -> Verdict:
+        """Find the earliest indexed article `text` near-duplicates; index it when it is a new original.
+        `known` is the text's fingerprint when a worker computed it already (NearDupFingerprintPipeline)."""
+        found = known or fingerprint(text)
+        if found is None:
             return Verdict(None, 0.0, "short")
-        signature = signature_of_hashes(hashes)
-        keys = band_keys(signature)
-        codes = signature_codes(signature)
         own = self._own_doc(article_id)
-        match = self._best_match(keys, codes, article_id, own)
+        match = self._best_match(found.keys, found.codes, article_id, own)
         if match is not None:
             return match
         if own is not None:
             # A re-crawl of an indexed article keeps its first fingerprint (and its place in the order).
             return Verdict(None, 0.0, "known")
-        self._add(article_id, len(hashes), codes, keys)
+        self._add(article_id, found.shingles, found.codes, found.keys)
         return Verdict(None, 0.0, "added")
 
     def find_or_add(self, article_id: str, text: str) -> str | None:
@@ -359,6 +373,26 @@ class NearDupIndex:
             self.db.close()
 
 
+class NearDupFingerprintPipeline:
+    """The CPU part of near-duplicate detection, stateless (so it runs in the cleaning workers): the final
+    text's fingerprint, carried to NearDupPipeline in the transient `neardup_fingerprint` field. Placed
+    after every step that changes the text."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> NearDupFingerprintPipeline:
+        if not crawler.settings.getbool("NEARDUP_ENABLED", True):
+            raise NotConfigured("NEARDUP_ENABLED is off")
+        return cls()
+
+    def process_item(self, item: Article) -> Article:
+        found = fingerprint(item.get("text") or "")
+        item["neardup_fingerprint"] = tuple(found) if found is not None else None
+        return item
+
+
 class NearDupPipeline:
     """Sets `duplicate_of` on an article whose text near-duplicates an earlier one; keeps the item."""
 
@@ -397,7 +431,9 @@ class NearDupPipeline:
         assert self.index is not None
         article_id = str(item.get("id") or article_key(item))
         try:
-            verdict = self.index.check(article_id, item.get("text") or "")
+            carried = item.pop("neardup_fingerprint", None)
+            known = Fingerprint(*carried) if carried else None
+            verdict = self.index.check(article_id, item.get("text") or "", known)
         except DB_ERRORS as error:
             # A locked or broken index must not cost the article: it is kept, just not checked.
             logger.warning("Near-dup index error on %s: %s", article_id, error)

@@ -18,6 +18,7 @@ from pipelines.neardup import (
     NUM_BINS,
     TOKEN_BASE,
     TOKEN_SPACE,
+    NearDupFingerprintPipeline,
     NearDupIndex,
     NearDupPipeline,
     Verdict,
@@ -223,6 +224,26 @@ def test_adapter_sets_duplicate_of_and_counts() -> None:
         None, "a", None, None)
     assert crawler.stats.get_value("neardup/found") == 1
     assert crawler.stats.get_value("neardup/skipped_short") == 1
+
+
+def test_fingerprint_step_carries_the_work_and_gives_the_same_verdicts() -> None:
+    """The fingerprint computed by the stateless step (in a cleaning worker) gives the index step the same
+    verdicts as computing it there, and does not travel further than the index step."""
+    crawler = get_crawler(settings_dict={"STORE_ENABLED": False})
+    carry, index = NearDupFingerprintPipeline.from_crawler(crawler), NearDupPipeline.from_crawler(crawler)
+    index.open_spider()
+    verdicts = []
+    for article_id, text in (("a", ORIGINAL), ("b", SYNDICATED_COPY), ("c", SAME_TOPIC_STORY), ("d", SHORT_A)):
+        item = carry.process_item(new_article(id=article_id, text=text))
+        assert (item["neardup_fingerprint"] is None) == (article_id == "d")
+        item["text"] = ""  # the index step must use the carried fingerprint, not the text
+        item = index.process_item(item)
+        assert "neardup_fingerprint" not in item
+        verdicts.append(item["duplicate_of"])
+    index.close_spider()
+    assert verdicts == [None, "a", None, None]
+    with pytest.raises(NotConfigured):
+        NearDupFingerprintPipeline.from_crawler(get_crawler(settings_dict={"NEARDUP_ENABLED": False}))
 
 
 def test_adapter_keeps_the_index_in_the_store_database(location: str) -> None:

@@ -55,3 +55,30 @@ def test_short_brief_needs_an_article_url() -> None:
     tree = lxml_html.document_fromstring(brief)
     assert classify_page("http://x.cn/news/2024/1018/c1001-100002.html", tree).is_article
     assert not classify_page("http://x.cn/brief.html", tree).is_article
+
+
+def test_one_tree_for_everything_classifies_as_lxml_html() -> None:
+    """The spider's tree (parse_html: plain lxml elements, from UTF-8 bytes) classifies every page as an
+    lxml.html tree of the same text does (what `scrapy clean` of a WARC uses)."""
+    from pathlib import Path
+
+    from crawler.pagetype import parse_html
+    from pipelines.decode import decode_bytes
+
+    root = Path(__file__).resolve().parent.parent
+    paths = [*(root / "demo" / "site").rglob("*.html"), *(root / "tests" / "pages").glob("*.html")]
+    kinds = set()
+    for path in paths:
+        text = decode_bytes(path.read_bytes()).text
+        for url in ("http://x.cn/p.html", "http://x.cn/news/2024/0226/c1001-123456.html", "http://x.cn/list_2.html"):
+            expected = classify_page(url, lxml_html.document_fromstring(text))
+            assert classify_page(url, parse_html(text)) == expected, path
+            kinds.add(expected.is_article)
+    assert len(paths) > 20 and kinds == {True, False}
+
+
+def test_xhtml_with_xml_declaration_parses() -> None:
+    from crawler.pagetype import parse_html
+
+    page = '<?xml version="1.0" encoding="utf-8"?>\n' + ARTICLE.replace("<html>", '<html xmlns="http://www.w3.org/1999/xhtml">')
+    assert classify_page("http://x.cn/story.html", parse_html(page)).is_article

@@ -6,22 +6,27 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any
 
 import scrapy
+from lxml import etree
 from scrapy import signals
-from lxml import html as lxml_html
-from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.http import Response, TextResponse
+from w3lib.html import get_base_url
 
 from crawler.canonical import canonical_url, choose_canonical
 from crawler.items import Article, new_article, url_article_id
 from crawler.middlewares.incremental import DEFAULT_REFRESH_HOURS, KnownArticles
-from crawler.pagetype import PageKind, classify_page
+from crawler.pagetype import PageKind, classify_page, parse_html
 from pipelines.decode import DecodeError, decode_bytes
+from pipelines.limits import LINK_RE, PageLimits
 from pipelines.store import open_store, store_location
 
 logger = logging.getLogger(__name__)
 
+# Scrapy reads a <base href> in the first 4 KB of a page (scrapy.utils.response.get_base_url): so do we.
+BASE_SCAN_CHARS = 4096
 CHARSET_RE = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 # Links to these are never pages: skip them before a request is even made.
 NON_PAGE_EXTENSIONS = [
@@ -46,23 +51,42 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def unread_reason(html: str, limits: PageLimits | None) -> str | None:
+    """`too_large` or `too_many_links` when parsing, classifying and following the links of `html` would hold
+    the reactor for long (a 100,000-link page: seconds) for a page the limits step drops anyway; else None.
+    The same counts as pipelines/limits.py, by C-speed scans."""
+    if limits is None:
+        return None
+    if len(html) > limits.max_html_chars:
+        return "too_large"
+    if len(LINK_RE.findall(html)) > limits.max_links:
+        return "too_many_links"
+    return None
+
+
 @dataclass
 class Page:
-    """A fetched HTML page as the product decoded it."""
+    """A fetched HTML page as the product decoded it, parsed once (classification, canonical link, links)."""
 
-    response: HtmlResponse  # re-encoded as UTF-8, for link extraction and selectors
+    response: TextResponse  # as fetched
     html: str
     encoding: str
     kind: PageKind
+    tree: etree._Element | None  # None for a page left unread (unread_reason)
     etag: str | None = None
     last_modified: str | None = None
+
+    def base_url(self) -> str:
+        """What relative links of the page resolve against: its <base href>, else its URL."""
+        return get_base_url(self.html[:BASE_SCAN_CHARS], self.response.url, "utf-8")
 
     def canonical_url(self) -> str:
         """The page's canonical URL: its own, cleaned (crawler/canonical.py), or its same-site rel=canonical."""
         declared = None
-        for link in self.response.css("link[rel][href]"):
-            if "canonical" in (link.attrib.get("rel") or "").lower().split():
-                declared = link.attrib["href"]
+        for link in self.tree.iter("link") if self.tree is not None else ():
+            rel, href = link.get("rel"), link.get("href")
+            if rel is not None and href is not None and "canonical" in rel.lower().split():
+                declared = href
                 break
         return choose_canonical(self.response.url, declared)
 
@@ -79,6 +103,16 @@ class NewsSpider(scrapy.Spider):
     """Base for the product's spiders: `read_page` turns a response into a Page, or None with a counted reason."""
 
     _known: KnownArticles | None = None
+
+    @cached_property
+    def page_limits(self) -> PageLimits | None:
+        """LIMITS_MAX_HTML_CHARS and LIMITS_MAX_LINKS as the limits step applies them; None when LIMITS_ENABLED is off."""
+        settings = self.crawler.settings
+        if not settings.getbool("LIMITS_ENABLED", True):
+            return None
+        default = PageLimits()
+        return PageLimits(max_html_chars=settings.getint("LIMITS_MAX_HTML_CHARS", default.max_html_chars),
+                          max_links=settings.getint("LIMITS_MAX_LINKS", default.max_links))
 
     def known_articles(self) -> KnownArticles | None:
         """What the store held, fresh, when this crawl began; None when re-crawls are not incremental."""
@@ -111,17 +145,23 @@ class NewsSpider(scrapy.Spider):
         except DecodeError as error:
             self.skip(response, f"decode_{error}")
             return None
+        validators = header(response, b"ETag"), header(response, b"Last-Modified")
+        unread = unread_reason(decoded.text, self.page_limits)
+        if unread:
+            # Yielded like an article, unparsed and without its links: the limits step drops and counts it.
+            self.crawler.stats.inc_value(f"{self.name}/pages/{unread}")
+            logger.warning("Not parsing %s (%s): the limits step drops it, its links are not followed",
+                           response.url, unread)
+            return Page(response, decoded.text, decoded.encoding, PageKind(True, 0, (f"limits:{unread}",)), None,
+                        *validators)
         try:
-            tree = lxml_html.document_fromstring(decoded.text)
+            tree = parse_html(decoded.text)
             kind = classify_page(response.url, tree)
-        except (ValueError, lxml_html.etree.ParserError) as error:
+        except (ValueError, etree.LxmlError) as error:
             self.skip(response, "unparsable", repr(error))
             return None
-        page = HtmlResponse(response.url, body=decoded.text.encode("utf-8"), encoding="utf-8",
-                            request=response.request)
         self.crawler.stats.inc_value(f"{self.name}/pages/{'article' if kind.is_article else 'listing'}")
-        return Page(page, decoded.text, decoded.encoding, kind,
-                    header(response, b"ETag"), header(response, b"Last-Modified"))
+        return Page(response, decoded.text, decoded.encoding, kind, tree, *validators)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         raise NotImplementedError

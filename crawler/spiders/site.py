@@ -7,19 +7,26 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlparse, urlsplit
 
 import scrapy
+from lxml import etree
 from scrapy.http import Response
-from scrapy.linkextractors import LinkExtractor
+from w3lib.html import HTML5_WHITESPACE
+from w3lib.url import safe_url_string
 
 from crawler.distributed import DistributedSpiderMixin
 from crawler.distributed import enabled as distributed_enabled
 from crawler.items import Article
 from crawler.pagetype import url_shape
-from crawler.spiders.base import NON_PAGE_EXTENSIONS, NewsSpider
+from crawler.spiders.base import NON_PAGE_EXTENSIONS, NewsSpider, Page
 
 logger = logging.getLogger(__name__)
+
+# Schemes Scrapy's LinkExtractor keeps (scrapy.linkextractors._is_valid_url); the safety middleware refuses
+# what is not http(s), counted.
+LINK_SCHEMES = frozenset({"http", "https", "file", "ftp"})
+DENIED_SUFFIXES = tuple(f".{extension}" for extension in NON_PAGE_EXTENSIONS)
 
 
 def split_urls(value: str) -> list[str]:
@@ -35,6 +42,30 @@ def site_domain(url: str) -> str:
     """The domain a start URL allows (subdomains included): its host without a leading `www.`."""
     host = urlsplit(url).hostname or ""
     return host.removeprefix("www.")
+
+
+def page_links(tree: etree._Element, page_url: str, base_url: str) -> list[str]:
+    """The URLs a site crawl follows from a page, in document order, each once: the hrefs of <a> and <area>
+    resolved as Scrapy's LinkExtractor(deny_extensions=NON_PAGE_EXTENSIONS, unique=True) resolves them (HTML5
+    whitespace stripped, joined to the base URL, escaped as UTF-8 (safe_url_string), joined to the page URL),
+    without non-page extensions and other schemes than LinkExtractor keeps. On the tree the spider already
+    parsed, instead of a second parse, and without what the crawl does not use (link text, nofollow)."""
+    urls: dict[str, None] = {}
+    hrefs: set[str] = set()
+    for element in tree.iter("a", "area"):
+        href = element.get("href")
+        if href is None or href in hrefs:  # the same href resolves to the same URL
+            continue
+        hrefs.add(href)
+        try:
+            url = safe_url_string(urljoin(base_url, href.strip(HTML5_WHITESPACE)), encoding="utf-8")
+        except ValueError:  # bogus links (an invalid IPv6 host...)
+            continue
+        url = urljoin(page_url, url)
+        if url.split("://", 1)[0] not in LINK_SCHEMES or urlparse(url).path.lower().endswith(DENIED_SUFFIXES):
+            continue
+        urls[url] = None
+    return list(urls)
 
 
 def start_url_list(start: str, start_file: str, required: bool = True) -> list[str]:
@@ -63,9 +94,6 @@ class SiteSpider(DistributedSpiderMixin, NewsSpider):
         self.allowed_domains = sorted({site_domain(u) for u in self.start_urls})
         self.depth = depth
         self.max_pages = max_pages
-        # Off-site links are filtered by Scrapy's OffsiteMiddleware on `allowed_domains` (by host name;
-        # LinkExtractor's allow_domains would compare host:port and miss sites on a non-default port).
-        self.link_extractor = LinkExtractor(deny_extensions=NON_PAGE_EXTENSIONS, unique=True)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -86,17 +114,25 @@ class SiteSpider(DistributedSpiderMixin, NewsSpider):
         page = self.read_page(response)
         if page is None:
             return
-        links = self.link_extractor.extract_links(page.response)
+        item, links = self.read_links(page)
+        del page  # the parsed tree: not kept while Scrapy drains this generator
+        if item is not None:
+            yield item
+        # Off-site links are filtered by Scrapy's OffsiteMiddleware on `allowed_domains` (by host name).
+        for url in links:
+            yield scrapy.Request(url, callback=self.parse)
+
+    def read_links(self, page: Page) -> tuple[Article | None, list[str]]:
+        """The page's Article (None for a listing) and the URLs to follow from it."""
+        links = page_links(page.tree, page.response.url, page.base_url()) if page.tree is not None else []
         if page.kind.is_article:
-            yield page.article()
-        else:
-            logger.debug("Listing page %s (%s)", response.url, ", ".join(page.kind.reasons))
-            known = self.known_articles()
-            # News listings are newest first: a page of articles all stored before this crawl means the
-            # pages after it (pagination, older listings) hold nothing new either.
-            if known is not None and known.all_known(link.url for link in links if url_shape(link.url) > 0):
-                self.crawler.stats.inc_value(f"{self.name}/listings_all_known")
-                logger.info("Listing %s holds only known articles: not going deeper", response.url)
-                return
-        for link in links:
-            yield response.follow(link.url, callback=self.parse)
+            return page.article(), links
+        logger.debug("Listing page %s (%s)", page.response.url, ", ".join(page.kind.reasons))
+        known = self.known_articles()
+        # News listings are newest first: a page of articles all stored before this crawl means the
+        # pages after it (pagination, older listings) hold nothing new either.
+        if known is not None and known.all_known(url for url in links if url_shape(url) > 0):
+            self.crawler.stats.inc_value(f"{self.name}/listings_all_known")
+            logger.info("Listing %s holds only known articles: not going deeper", page.response.url)
+            return None, []
+        return None, links

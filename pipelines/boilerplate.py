@@ -21,7 +21,7 @@ EDITOR_LINE_RE = re.compile(
 )
 AUTHOR_LINE_RE = re.compile(
     r"^[【\[(（]?\s*(?:作\s*者|撰文|撰稿|本报记者|本報記者|特约记者|记者|記者|通讯员|通訊員|文\s*/|文/|文／)\s*[:：]?\s*"
-    r"([\u4e00-\u9fffA-Za-z·][^【】\[\]]{1,40}?)[】\])）]?$"
+    r"([\u4e00-\u9fffA-Za-z·][^【】\[\]。！？；，]{1,40}?)[】\])）]?$"  # a sentence ("记者从...获悉，...") is no byline
 )
 SOURCE_LINE_RE = re.compile(r"^(?:来源|來源|稿源|出处|出處)\s*[:：]\s*(.{2,30})$")
 DATELINE_WORDS_RE = re.compile(

@@ -108,6 +108,20 @@ def test_boilerplate_and_metadata_lines() -> None:
     assert counts == {"boilerplate_lines": 7, "title_repeated": 1, "metadata_lines": 2}
 
 
+def test_player_ad_login_and_newsletter_lines() -> None:
+    prose = ["记者从市交通运输局获悉，地铁三号线今天开通，全长约33公里，设站25座。",
+             "The council will vote on the plan at 10:30 on Tuesday, officials said in a statement.",
+             "Readers can sign up for alerts about road closures on the city website."]
+    furniture = ["广告", "Advertisement", "倍速", "- 1.75X", "00:00", "02:13 / 05:40", "很抱歉，当前视频播放失败",
+                 "您的浏览器不支持video标签", "登录后您可以享受以下权益：", "举报", "点赞 12",
+                 "The biggest stories of the day delivered to your inbox.",
+                 "Sign up for our free Morning Briefing newsletter", "Join over 250,000 newsletter subscribers",
+                 "Listen on Spotify, Apple Podcasts and Google Podcasts."]
+    text, counts, _ = remove_boilerplate("\n".join(prose[:1] + furniture + prose[1:]))
+    assert text.splitlines() == prose
+    assert counts == {"boilerplate_lines": len(furniture)}
+
+
 def test_spam_lines_and_titles() -> None:
     spam = "999精品在线视频,手机成人午夜在线视频,久久不卡国产精品无码,中日无码在线观看,成人av手机在线观看"
     assert is_spam_line(spam)

@@ -1,26 +1,23 @@
 """A generated local news site for the discovery spiders: robots.txt -> sitemap index -> a gzipped sitemap, a Google
 News sitemap (sent with Content-Encoding: gzip), an old archive sitemap, hostile sitemaps (gzip bomb, billion
-laughs, external entity); RSS 2.0 and Atom feeds declared on the home page; Chinese article pages. The server
-answers conditional requests, logs every request, and the site can be rebuilt with changes between runs."""
+laughs, external entity); RSS 2.0 and Atom feeds declared on the home page; Chinese article pages. Served by
+tests/fileserver.py (conditional requests, every request logged); the site can be rebuilt with changes between runs."""
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import struct
-import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.utils import format_datetime, formatdate
+from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from xml.sax.saxutils import escape
 
-from demo.httpsite import serving
+from tests import fileserver
+from tests.fileserver import Served
 from tests.incremental.site import article_text
 
 CHINA = timezone(timedelta(hours=8))
@@ -233,67 +230,9 @@ CONTENT_TYPES = {".xml": "application/xml; charset=utf-8", ".gz": "application/x
 ENCODED_ON_THE_FLY = frozenset({"/sitemap-news.xml", "/atom.xml"})
 
 
-@dataclass
-class Served:
-    url: str
-    # (path, status, conditional?) per request, in arrival order
-    log: list[tuple[str, int, bool]] = field(default_factory=list)
-
-    def paths(self, status: int | None = None) -> list[str]:
-        return [p for p, s, _ in self.log if status is None or s == status]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    root: Path
-    served: Served
-    lock = threading.Lock()
-
-    def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0].split("#", 1)[0]
-        file = self.root / path.lstrip("/")
-        if path.endswith("/"):
-            file = file / "index.html"
-        conditional = "If-None-Match" in self.headers or "If-Modified-Since" in self.headers
-        if not file.is_file() or path.startswith("/private/"):
-            self._answer(404, b"not found", "text/plain", conditional)
-            return
-        data = file.read_bytes()
-        etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
-        if self.headers.get("If-None-Match") == etag:
-            self._answer(304, b"", "", conditional, etag)
-            return
-        headers = {"ETag": etag, "Last-Modified": formatdate(file.stat().st_mtime, usegmt=True)}
-        if path in ENCODED_ON_THE_FLY and "gzip" in self.headers.get("Accept-Encoding", ""):
-            data = gzip.compress(data)
-            headers["Content-Encoding"] = "gzip"
-        self._answer(200, data, CONTENT_TYPES.get(file.suffix, "application/octet-stream"), conditional, **headers)
-
-    def _answer(self, status: int, data: bytes, kind: str, conditional: bool, etag: str | None = None,
-                **headers: str) -> None:
-        with self.lock:
-            self.served.log.append((self.path, status, conditional))
-        self.send_response(status)
-        if status != 304:
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(data)))
-        if etag:
-            self.send_header("ETag", etag)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if status != 304:
-            self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @contextmanager
 def serve(root: Path) -> Iterator[Served]:
-    """Serve `root` on a free local port."""
-    root.mkdir(parents=True, exist_ok=True)
-    served = Served(url="")
-    handler = type("Handler", (_Handler,), {"root": root, "served": served})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    with serving(server) as served.url:
+    """Serve `root` on a free local port, as the discovery tests need it."""
+    with fileserver.serve(root, content_types=CONTENT_TYPES, default_type="application/octet-stream",
+                          gzip_paths=ENCODED_ON_THE_FLY, hidden_prefix="/private/") as served:
         yield served

@@ -1,20 +1,11 @@
-"""A generated local news site for re-crawl tests: paginated listings, N articles, a server that answers
-conditional requests (ETag / Last-Modified -> 304), can be slowed down, and logs every request."""
+"""A generated local news site for re-crawl tests: paginated listings, N articles; served by tests/fileserver.py
+(conditional requests -> 304, optional delay, every request logged)."""
 
 from __future__ import annotations
 
-import hashlib
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
-from demo.httpsite import serving
+from tests.fileserver import Served, serve  # noqa: F401  (the site's server, used by its tests)
 
 SUBJECTS = ["市发展改革委", "市教育局", "市卫生健康委", "市交通运输局", "市生态环境局", "市文化和旅游局", "市科技局",
             "市农业农村局", "市住房城乡建设委", "市商务局"]
@@ -86,67 +77,3 @@ def write(root: Path, name: str, text: str) -> None:
     path = root / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-
-
-@dataclass
-class Served:
-    url: str
-    delay: float = 0.0
-    # (path, status, conditional?) per request, in arrival order
-    log: list[tuple[str, int, bool]] = field(default_factory=list)
-
-    def paths(self, status: int | None = None) -> list[str]:
-        return [p for p, s, _ in self.log if status is None or s == status]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    root: Path
-    served: Served
-    lock = threading.Lock()
-
-    def do_GET(self) -> None:
-        time.sleep(self.served.delay)
-        path = self.path.split("?", 1)[0].split("#", 1)[0]
-        file = self.root / path.lstrip("/")
-        if path.endswith("/"):
-            file = file / "index.html"
-        conditional = "If-None-Match" in self.headers or "If-Modified-Since" in self.headers
-        if not file.is_file():
-            self._answer(404, b"not found", conditional)
-            return
-        data = file.read_bytes()
-        etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
-        if self.headers.get("If-None-Match") == etag:
-            self._answer(304, b"", conditional, etag)
-            return
-        self._answer(200, data, conditional, etag, formatdate(file.stat().st_mtime, usegmt=True))
-
-    def _answer(self, status: int, data: bytes, conditional: bool, etag: str | None = None,
-                modified: str | None = None) -> None:
-        with self.lock:
-            self.served.log.append((self.path, status, conditional))
-        self.send_response(status)
-        if status != 304:
-            kind = "text/plain" if self.path.endswith(".txt") else "text/html"
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(data)))
-        if etag:
-            self.send_header("ETag", etag)
-        if modified:
-            self.send_header("Last-Modified", modified)
-        self.end_headers()
-        if status != 304:
-            self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def serve(root: Path, delay: float = 0.0) -> Iterator[Served]:
-    """Serve `root` on a free local port; `delay` seconds before each answer."""
-    served = Served(url="", delay=delay)
-    handler = type("Handler", (_Handler,), {"root": root, "served": served})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    with serving(server) as served.url:
-        yield served

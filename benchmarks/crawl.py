@@ -1,7 +1,7 @@
 """Crawl throughput and memory on a generated local news site (tests/sitegen.py), same run, same settings.
 
     python benchmarks/crawl.py [--pages 5000] [--workers auto]
-    python benchmarks/crawl.py --memory 10000,100000
+    python benchmarks/crawl.py --memory 10000,100000 [--no-jobdir]
 
 Throughput (default): one generated site of --pages articles plus listings, served from memory by a
 threaded local server, crawled three ways:
@@ -17,10 +17,17 @@ Both crawls use CONCURRENT_REQUESTS = CONCURRENT_REQUESTS_PER_DOMAIN = 32, no de
 (politeness is not what is measured). Rates are pages/s over the time the command reports for its run
 (Scrapy's elapsed_time_seconds; the clean command's own timing), start-up excluded.
 
-Memory (--memory N1,N2,...): the product crawl of sites of each size; peak RSS (VmHWM) of the crawl
-process and of its largest cleaning worker, sampled from /proc while it runs. Flat memory means the
-peak hardly moves with the number of pages (the run keeps per-article state only in the store; the
-near-duplicate index lives in SQLite; Scrapy's duplicate filter keeps one fingerprint per URL).
+The crawl's CPU time is read from /proc while it runs: seconds of the crawl process (Scrapy, the spider's
+decoding, classification and link extraction, dedup, near-dup, store) and of its cleaning workers, per page.
+
+Memory (--memory N1,N2,...): the product crawl of a generated site of each size, as the README tells users to
+run long crawls: with a JOBDIR (Scrapy's request queue on disk, PickleFifoDiskQueue; --no-jobdir keeps it in
+memory). Reported per size: peak RSS (VmHWM) of the crawl process and of its largest cleaning worker, sampled
+from /proc while it runs. What stays in memory as a crawl grows: Scrapy's duplicate filter (a 20-byte
+fingerprint per URL seen, ~80 bytes with the set: 8 MB at 100,000 URLs), the exact-duplicate step's map of
+this run's content hashes (pipelines/dedup.py, ~330 bytes per stored article, found with tracemalloc) and,
+without a JOBDIR, the queue of requests not yet fetched (a breadth-first crawl of a generated site holds most
+of its article URLs at once). The rest of the product's per-article state is in the store.
 """
 
 from __future__ import annotations
@@ -68,10 +75,12 @@ def settings_args(settings: dict[str, str]) -> list[str]:
     return [part for name, value in settings.items() for part in ("-s", f"{name}={value}")]
 
 
-def run_measured(command: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, int]]:
-    """Run `command`, sampling the peak RSS (KiB) of it and of its largest child from /proc."""
+def run_measured(command: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, float]]:
+    """Run `command`, sampling from /proc the peak RSS (KiB) of it and of its largest child, and the CPU seconds
+    of it and of its children (`main_cpu`, `workers_cpu`, as last seen, within a sampling period of the end)."""
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peaks = {"main": 0, "worker": 0}
+    peaks: dict[str, float] = {"main": 0, "worker": 0}
+    cpu: dict[int, float] = {}
     with process:
         output: dict[str, str] = {}
         readers = [threading.Thread(target=lambda name=name, stream=stream: output.__setitem__(name, stream.read()))
@@ -80,13 +89,26 @@ def run_measured(command: list[str], cwd: Path) -> tuple[subprocess.CompletedPro
             reader.start()
         while process.poll() is None:
             peaks["main"] = max(peaks["main"], peak_rss(process.pid))
+            cpu[process.pid] = cpu_seconds(process.pid) or cpu.get(process.pid, 0.0)
             for child in children(process.pid):
                 peaks["worker"] = max(peaks["worker"], peak_rss(child))
+                cpu[child] = cpu_seconds(child) or cpu.get(child, 0.0)
             time.sleep(0.5)
         for reader in readers:
             reader.join()
     result = subprocess.CompletedProcess(command, process.returncode, output.get("out", ""), output.get("err", ""))
+    peaks["main_cpu"] = cpu.pop(process.pid, 0.0)
+    peaks["workers_cpu"] = sum(cpu.values())
     return result, peaks
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss(pid: int) -> int:
@@ -126,11 +148,13 @@ def bare_crawl(url: str, temp: Path) -> dict[str, float]:
     return crawl_stats(result, "bare spider")
 
 
-def product_crawl(url: str, temp: Path, workers: str) -> tuple[dict[str, float], dict[str, int]]:
+def product_crawl(url: str, temp: Path, workers: str, jobdir: bool = False) -> tuple[dict[str, float], dict[str, float]]:
     out = temp / f"product-{time.monotonic_ns()}"
     out.mkdir()
     settings = {**FAST, "NETWORK_ALLOW_PRIVATE": "True", "CLEAN_WORKERS": workers,
                 "STORE_PATH": str(out / "articles.sqlite"), "REPORT_DIR": str(out / "reports"), "FEEDS": "{}"}
+    if jobdir:
+        settings["JOBDIR"] = str(out / "job")
     command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"start={url}", *settings_args(settings)]
     result, peaks = run_measured(command, ROOT)
     return crawl_stats(result, "product crawl"), peaks
@@ -168,6 +192,9 @@ def throughput(pages: int, workers: str) -> None:
               f"({product['response_received_count']:.0f} responses, {product.get('item_scraped_count', 0):.0f} "
               f"stored, {product.get('item_dropped_count', 0):.0f} dropped in {product['elapsed_time_seconds']:.1f}s;"
               f" peak RSS {peaks['main'] / 1024:.0f} MiB + worker {peaks['worker'] / 1024:.0f} MiB)")
+        pages = product["response_received_count"]
+        print(f"  {'':<36}CPU per page: crawl process {1000 * peaks['main_cpu'] / pages:.2f} ms, "
+              f"cleaning workers {1000 * peaks['workers_cpu'] / pages:.2f} ms")
         clean_rate, kept = offline_clean(site.url, pages, temp, workers)
         print(f"  {'offline scrapy clean, same pages':<36}{clean_rate:>8.1f} pages/s  ({kept} kept)")
         articles_per_s = product.get("item_scraped_count", 0) / product["elapsed_time_seconds"]
@@ -175,13 +202,14 @@ def throughput(pages: int, workers: str) -> None:
               f"{articles_per_s / clean_rate:.2f}x (articles/s of the crawl against pages/s of clean; target 0.8x)")
 
 
-def memory(sizes: list[int], workers: str) -> None:
+def memory(sizes: list[int], workers: str, jobdir: bool) -> None:
+    print(f"request queue: {'on disk (JOBDIR)' if jobdir else 'in memory (no JOBDIR)'}")
     print(f"{'articles':>9} {'responses':>10} {'stored':>8} {'seconds':>8} {'pages/s':>8} "
           f"{'crawl peak MiB':>15} {'worker peak MiB':>16}")
     with tempfile.TemporaryDirectory() as name:
         for size in sizes:
             with serve_site(size, prerender=True) as site:
-                stats, peaks = product_crawl(site.url, Path(name), workers)
+                stats, peaks = product_crawl(site.url, Path(name), workers, jobdir)
             rate = stats["response_received_count"] / stats["elapsed_time_seconds"]
             print(f"{size:>9} {stats['response_received_count']:>10.0f} {stats.get('item_scraped_count', 0):>8.0f} "
                   f"{stats['elapsed_time_seconds']:>8.0f} {rate:>8.1f} {peaks['main'] / 1024:>15.0f} "
@@ -193,9 +221,10 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=5000)
     parser.add_argument("--workers", default="auto", help="CLEAN_WORKERS for the crawl and clean (default auto)")
     parser.add_argument("--memory", help="comma-separated site sizes: peak RSS per size instead of throughput")
+    parser.add_argument("--no-jobdir", action="store_true", help="--memory without JOBDIR (request queue in memory)")
     args = parser.parse_args()
     if args.memory:
-        memory([int(size) for size in args.memory.split(",")], args.workers)
+        memory([int(size) for size in args.memory.split(",")], args.workers, not args.no_jobdir)
     else:
         throughput(args.pages, args.workers)
 

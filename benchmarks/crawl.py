@@ -192,9 +192,9 @@ def throughput(pages: int, workers: str) -> None:
               f"({product['response_received_count']:.0f} responses, {product.get('item_scraped_count', 0):.0f} "
               f"stored, {product.get('item_dropped_count', 0):.0f} dropped in {product['elapsed_time_seconds']:.1f}s;"
               f" peak RSS {peaks['main'] / 1024:.0f} MiB + worker {peaks['worker'] / 1024:.0f} MiB)")
-        pages = product["response_received_count"]
-        print(f"  {'':<36}CPU per page: crawl process {1000 * peaks['main_cpu'] / pages:.2f} ms, "
-              f"cleaning workers {1000 * peaks['workers_cpu'] / pages:.2f} ms")
+        responses = product["response_received_count"]
+        print(f"  {'':<36}CPU per page: crawl process {1000 * peaks['main_cpu'] / responses:.2f} ms, "
+              f"cleaning workers {1000 * peaks['workers_cpu'] / responses:.2f} ms")
         clean_rate, kept = offline_clean(site.url, pages, temp, workers)
         print(f"  {'offline scrapy clean, same pages':<36}{clean_rate:>8.1f} pages/s  ({kept} kept)")
         articles_per_s = product.get("item_scraped_count", 0) / product["elapsed_time_seconds"]

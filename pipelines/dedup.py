@@ -29,12 +29,19 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:32]
 
 
-class DuplicateIndex:
-    """Content hashes seen in this run, backed by the store's hashes from earlier runs."""
+# With a store, only the hashes of this many recent articles stay in memory: they cover the articles the
+# store step has not written yet (it writes STORE_BATCH_SIZE at a time); older ones are found in the store,
+# so memory stays flat however long the crawl. Without a store every hash of the run stays in memory.
+RECENT_HASHES = 10_000
 
-    def __init__(self, store: ArticleStore | None = None) -> None:
+
+class DuplicateIndex:
+    """Content hashes seen in this run (the recent ones, with a store), backed by the store's hashes."""
+
+    def __init__(self, store: ArticleStore | None = None, recent: int = RECENT_HASHES) -> None:
         self.store = store
-        self.seen: dict[str, tuple[str, str]] = {}  # hash -> (key, id)
+        self.recent = recent if store is not None else 0
+        self.seen: dict[str, tuple[str, str]] = {}  # hash -> (key, id), oldest first
 
     def original_of(self, digest: str, key: str, article_id: str) -> str | None:
         """The id of an earlier article with this hash under another key; remembers this one if new."""
@@ -45,7 +52,10 @@ class DuplicateIndex:
             stored = self.store.find_by_hash(digest, exclude_key=key)
             if stored is not None:
                 return stored
-        self.seen.setdefault(digest, (key, article_id))
+        if digest not in self.seen:
+            self.seen[digest] = (key, article_id)
+            if self.recent and len(self.seen) > self.recent:
+                del self.seen[next(iter(self.seen))]  # the oldest: the store has it by now
         return None
 
 

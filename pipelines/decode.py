@@ -72,6 +72,10 @@ def normalise_encoding(name: str | None) -> str | None:
     return PROMOTIONS.get(canonical, canonical)
 
 
+# Control bytes text never holds (tab, newlines, form feed, carriage return and escape excepted).
+CONTROL_BYTES = bytes(byte for byte in range(32) if byte < 9 or 13 < byte < 32 and byte != 27)
+
+
 def check_binary(body: bytes) -> None:
     """Raise DecodeError for empty or binary bodies."""
     if not body.strip():
@@ -81,7 +85,7 @@ def check_binary(body: bytes) -> None:
         raise DecodeError("binary")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return
-    controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32 and byte != 27)
+    controls = len(head) - len(head.translate(None, CONTROL_BYTES))
     if b"\x00" in head or controls / len(head) > BINARY_CONTROL_SHARE:
         raise DecodeError("binary")
 

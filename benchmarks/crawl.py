@@ -1,10 +1,13 @@
 """Crawl throughput and memory on a generated local news site (tests/sitegen.py), same run, same settings.
 
-    python benchmarks/crawl.py [--pages 5000] [--workers auto]
+    python benchmarks/crawl.py [--pages 5000] [--workers auto] [--plain]
     python benchmarks/crawl.py --memory 10000,100000 [--no-jobdir]
 
 Throughput (default): one generated site of --pages articles plus listings, served from memory by a
-threaded local server, crawled three ways:
+threaded local server, crawled three ways. Article pages are portal pages by default (~50 KB like real
+Chinese news pages: stylesheet, ad and tracking scripts, channel navigation, share bar, related and hot-news
+lists linking other articles, footer; tests/sitegen.py portal_chrome); --plain serves the bare ~3 KB
+article, on which the crawl's fixed per-request cost weighs far more against the cleaning:
 
 - bare Scrapy: a spider that only follows every link (`scrapy runspider`, plain Scrapy settings, no
   items), the ceiling the downloader and the server allow;
@@ -24,10 +27,10 @@ Memory (--memory N1,N2,...): the product crawl of a generated site of each size,
 run long crawls: with a JOBDIR (Scrapy's request queue on disk, PickleFifoDiskQueue; --no-jobdir keeps it in
 memory). Reported per size: peak RSS (VmHWM) of the crawl process and of its largest cleaning worker, sampled
 from /proc while it runs. What stays in memory as a crawl grows: Scrapy's duplicate filter (a 20-byte
-fingerprint per URL seen, ~80 bytes with the set: 8 MB at 100,000 URLs), the exact-duplicate step's map of
-this run's content hashes (pipelines/dedup.py, ~330 bytes per stored article, found with tracemalloc) and,
+fingerprint per URL seen, ~80 bytes with the set: 8 MB at 100,000 URLs) and,
 without a JOBDIR, the queue of requests not yet fetched (a breadth-first crawl of a generated site holds most
-of its article URLs at once). The rest of the product's per-article state is in the store.
+of its article URLs at once). The exact-duplicate step keeps only the hashes of the 10,000 most recent
+articles (pipelines/dedup.py); the rest of the product's per-article state is in the store.
 """
 
 from __future__ import annotations
@@ -160,12 +163,13 @@ def product_crawl(url: str, temp: Path, workers: str, jobdir: bool = False) -> t
     return crawl_stats(result, "product crawl"), peaks
 
 
-def offline_clean(site_url: str, pages: int, temp: Path, workers: str) -> tuple[float, int]:
+def offline_clean(site_url: str, pages: int, temp: Path, workers: str, portal: bool) -> tuple[float, int]:
     source = temp / "pages.jsonl"
     with source.open("w", encoding="utf-8") as out:
         for n in range(pages):
             url = site_url.rstrip("/") + article_path(n)
-            out.write(json.dumps({"url": url, "html": article_html(n)}, ensure_ascii=False) + "\n")
+            html = article_html(n, pages if portal else 0)
+            out.write(json.dumps({"url": url, "html": html}, ensure_ascii=False) + "\n")
     count = str(os.cpu_count() or 1) if workers == "auto" else workers
     command = [sys.executable, "-m", "scrapy", "clean", str(source), "-o", str(temp / "clean.jsonl"),
                "--workers", count]
@@ -177,11 +181,11 @@ def offline_clean(site_url: str, pages: int, temp: Path, workers: str) -> tuple[
     return (kept + dropped) / seconds, kept
 
 
-def throughput(pages: int, workers: str) -> None:
-    with tempfile.TemporaryDirectory() as name, serve_site(pages, prerender=True) as site:
+def throughput(pages: int, workers: str, portal: bool) -> None:
+    with tempfile.TemporaryDirectory() as name, serve_site(pages, prerender=True, portal=portal) as site:
         temp = Path(name)
-        print(f"generated site: {pages} articles, {site.listings} listings; {os.cpu_count()} cores, "
-              f"CLEAN_WORKERS={workers}")
+        print(f"generated site: {pages} articles ({'portal pages, ~50 KB' if portal else 'plain pages, ~3 KB'}), "
+              f"{site.listings} listings; {os.cpu_count()} cores, CLEAN_WORKERS={workers}")
         bare = bare_crawl(site.url, temp)
         bare_rate = bare["response_received_count"] / bare["elapsed_time_seconds"]
         print(f"  {'bare Scrapy (follow links only)':<36}{bare_rate:>8.1f} pages/s  "
@@ -195,7 +199,7 @@ def throughput(pages: int, workers: str) -> None:
         responses = product["response_received_count"]
         print(f"  {'':<36}CPU per page: crawl process {1000 * peaks['main_cpu'] / responses:.2f} ms, "
               f"cleaning workers {1000 * peaks['workers_cpu'] / responses:.2f} ms")
-        clean_rate, kept = offline_clean(site.url, pages, temp, workers)
+        clean_rate, kept = offline_clean(site.url, pages, temp, workers, portal)
         print(f"  {'offline scrapy clean, same pages':<36}{clean_rate:>8.1f} pages/s  ({kept} kept)")
         articles_per_s = product.get("item_scraped_count", 0) / product["elapsed_time_seconds"]
         print(f"product / bare Scrapy: {product_rate / bare_rate:.2f}x;  crawl / offline cleaning: "
@@ -222,11 +226,13 @@ def main() -> None:
     parser.add_argument("--workers", default="auto", help="CLEAN_WORKERS for the crawl and clean (default auto)")
     parser.add_argument("--memory", help="comma-separated site sizes: peak RSS per size instead of throughput")
     parser.add_argument("--no-jobdir", action="store_true", help="--memory without JOBDIR (request queue in memory)")
+    parser.add_argument("--plain", action="store_true",
+                        help="bare ~3 KB article pages instead of portal pages (~50 KB: navigation, scripts, lists)")
     args = parser.parse_args()
     if args.memory:
         memory([int(size) for size in args.memory.split(",")], args.workers, not args.no_jobdir)
     else:
-        throughput(args.pages, args.workers)
+        throughput(args.pages, args.workers, not args.plain)
 
 
 if __name__ == "__main__":

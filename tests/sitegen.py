@@ -56,7 +56,45 @@ def article_path(n: int) -> str:
     return f"/news/{day:%Y}/{day:%m%d}/c{1000 + n % 7}-{FIRST_ID + n}.html"
 
 
-def article_html(n: int) -> str:
+CHANNELS = ("要闻", "国内", "国际", "财经", "科技", "体育", "文化", "教育", "健康", "汽车", "房产", "旅游", "军事",
+            "法治", "社会", "评论", "图片", "视频", "专题", "地方")
+
+
+def portal_chrome(n: int, pages: int) -> tuple[str, str, str]:
+    """(head, top, bottom) of a portal page around article n, as Chinese news sites wrap their articles: a
+    stylesheet and tracking / ad scripts, channel navigation, a share bar, hot-news and related-news lists
+    linking other articles of the site, a footer with licence numbers. Real pages weigh 50-150 KB; the text
+    around the article is what the crawl parses and the cleaning steps prune."""
+    rng = random.Random(-n - 1)
+    style = "<style>" + "".join(f".c{i}{{margin:{i % 9}px;font-size:{12 + i % 6}px;color:#{i * 4099 % 0xFFFFFF:06x}}}"
+                                 for i in range(120)) + "</style>"
+    script = "<script>var _cfg={site:'gen',page:%d};" % n + "".join(
+        f"window._ad{i}={{slot:'s{i}',w:{300 + i % 5 * 20},h:{250 - i % 4 * 10},r:{rng.random():.6f}}};"
+        f"function _t{i}(e){{if(!e)return;e.setAttribute('data-t','{i}');}}" for i in range(160)) + "</script>"
+    head = f'<meta name="keywords" content="{",".join(CHANNELS[:8])}">{style}{script}'
+    nav = "".join(f'<li><a href="/news/list_{i % max(1, pages // PER_LISTING) + 1}.html">{name}</a></li>'
+                  for i, name in enumerate(CHANNELS * 3))
+    top = (f'<div class="header"><div class="logo"><a href="/">生成新闻网</a></div><ul class="nav">{nav}</ul>'
+           '<div class="search"><form action="/search"><input name="q"><button>搜索</button></form></div></div>'
+           '<div class="crumb"><a href="/">首页</a> &gt; <a href="/news/list_1.html">新闻</a> &gt; 正文</div>'
+           '<div class="share">分享到：<a href="#">微信</a> <a href="#">微博</a> <a href="#">QQ空间</a>'
+           ' 字号：<a href="#">大</a> <a href="#">中</a> <a href="#">小</a></div>')
+
+    def links(css: str, label: str, count: int) -> str:
+        items = "".join(f'<li><a href="{article_path(m)}">第{m}号新闻</a></li>'
+                        for m in ((n + 1 + rng.randrange(max(1, pages))) % max(1, pages) for _ in range(count)))
+        return f'<div class="{css}"><h3>{label}</h3><ul>{items}</ul></div>'
+
+    bottom = (links("related", "相关新闻", 8) + links("hot", "热点排行", 10) + links("recommend", "推荐阅读", 10)
+              + '<div class="comment">网友评论 <a href="#">我要评论</a> 文明上网理性发言</div>'
+              '<div class="footer"><a href="/">关于我们</a> | <a href="/">联系我们</a> | <a href="/">网站地图</a>'
+              '<p>Copyright (C) 2024 生成新闻网 版权所有</p><p>京ICP备12345678号-1 京公网安备11010502000000号</p></div>'
+              + script.replace("_cfg", "_cfg2"))
+    return head, top, bottom
+
+
+def article_html(n: int, portal_pages: int = 0) -> str:
+    """Article n; with `portal_pages`, wrapped in portal_chrome linking articles among that many."""
     rng = random.Random(n)
     day = FIRST_DAY + timedelta(days=n % 366)
     sentences = corpus()
@@ -65,18 +103,20 @@ def article_html(n: int) -> str:
     lead = f"本报讯 这是本站第{n}号稿件，编号{FIRST_ID + n}，记者第{n % 97 + 1}组于{day.month}月{day.day}日采写。"
     body = [sentences[i] for i in picked]
     paragraphs = "\n".join([f"<p>{lead}</p>"] + [f"<p>{' '.join(body[i:i + 3])}</p>" for i in range(0, len(body), 3)])
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>第{n}号新闻：{headline}_生成新闻网</title></head>\n<body><div class=\"nav\"><a href=\"/\">首页</a></div>\n"
-            f"<h1>第{n}号新闻：{headline}</h1>\n"
+    head, top, bottom = portal_chrome(n, portal_pages) if portal_pages else ("", "", "")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>第{n}号新闻：{headline}_生成新闻网</title>{head}</head>\n<body><div class=\"nav\"><a href=\"/\">首页</a></div>\n"
+            f"{top}<h1>第{n}号新闻：{headline}</h1>\n"
             f"<div class=\"info\">发布时间：{day:%Y-%m-%d} {n % 24:02d}:{n % 60:02d} 来源：生成日报</div>\n"
             f"<div class=\"article-content\">\n{paragraphs}\n</div>\n"
-            f"<div class=\"footer\">Copyright (C) 2024 生成新闻网</div></body></html>\n")
+            f"{bottom}<div class=\"footer\">Copyright (C) 2024 生成新闻网</div></body></html>\n")
 
 
 class GeneratedSite:
     """The site's pages as a function of their path; `requests` counts GETs per path (thread-safe)."""
 
-    def __init__(self, pages: int, per_listing: int = PER_LISTING, gzip: bool = True) -> None:
+    def __init__(self, pages: int, per_listing: int = PER_LISTING, gzip: bool = True, portal: bool = False) -> None:
         self.pages = pages
+        self.portal = portal  # articles wrapped in portal_chrome
         self.per_listing = per_listing
         self.gzip = gzip
         self.listings = max(1, -(-pages // per_listing))
@@ -130,7 +170,7 @@ class GeneratedSite:
         if match:
             n = int(match.group(4)) - FIRST_ID
             if 0 <= n < self.pages and article_path(n) == path:
-                return 200, "text/html; charset=utf-8", article_html(n)
+                return 200, "text/html; charset=utf-8", article_html(n, self.pages if self.portal else 0)
         return 404, "text/html; charset=utf-8", "<html><body>404</body></html>"
 
 
@@ -172,11 +212,11 @@ class _Server(ThreadingHTTPServer):
 
 @contextmanager
 def serve_site(pages: int, per_listing: int = PER_LISTING, gzip: bool = True,
-               prerender: bool = False) -> Iterator[GeneratedSite]:
+               prerender: bool = False, portal: bool = False) -> Iterator[GeneratedSite]:
     """A GeneratedSite of `pages` articles on a free local port for the duration of the block. `prerender`
     builds (and compresses) every page before serving, so that serving costs the crawler being measured
     next to no CPU (benchmarks)."""
-    site = GeneratedSite(pages, per_listing, gzip)
+    site = GeneratedSite(pages, per_listing, gzip, portal)
     if prerender:
         site.prerender()
     handler = type("Handler", (_Handler,), {"site": site})

@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 from crawler.canonical import canonical_url
 from crawler.items import Article
 from crawler.spiders.base import NewsSpider
+from crawler.spiders.site import start_url_list
 from crawler.xmlsafe import DEFAULT_MAX_BYTES, XmlDocument, XmlRefused, as_datetime, parse_xml
 
 logger = logging.getLogger(__name__)
@@ -208,6 +209,15 @@ class DiscoverySpider(NewsSpider):
 
     def _forget_hint(self, item: Any) -> None:
         self.hints.pop(ItemAdapter(item).get("url"), None)
+
+
+class StartUrlSpider(DiscoverySpider):
+    """A discovery spider that starts from URLs given as `-a start=...` / `-a start_file=...` (sitemap, feed)."""
+
+    def __init__(self, start: str = "", start_file: str = "", since: Any = "", max_pages: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__(since=since, max_pages=max_pages, **kwargs)
+        self.start_urls = start_url_list(start, start_file)
 
 
 class HintsPipeline:

@@ -14,8 +14,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.spiders.discovery import DiscoverySpider, Entry
-from crawler.spiders.site import start_url_list
+from crawler.spiders.discovery import Entry, StartUrlSpider
 from crawler.xmlsafe import GZIP_MAGIC, child_text, children, local_name, parse_date, text_of
 
 logger = logging.getLogger(__name__)
@@ -95,15 +94,10 @@ def declared_feeds(response: TextResponse) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-class FeedSpider(DiscoverySpider):
+class FeedSpider(StartUrlSpider):
     """Fetches the articles of RSS / Atom feeds; a start URL that is an HTML page is searched for its feeds."""
 
     name = "feed"
-
-    def __init__(self, start: str = "", start_file: str = "", since: Any = "", max_pages: Any = None,
-                 **kwargs: Any) -> None:
-        super().__init__(since=since, max_pages=max_pages, **kwargs)
-        self.start_urls = start_url_list(start, start_file)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FeedSpider:

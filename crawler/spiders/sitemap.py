@@ -13,9 +13,8 @@ from scrapy.http import Response
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
-from crawler.spiders.discovery import DiscoverySpider, Entry
+from crawler.spiders.discovery import Entry, StartUrlSpider
 from crawler.spiders.feed import FEED_ROOTS, feed_entries
-from crawler.spiders.site import start_url_list
 from crawler.xmlsafe import child, child_text, children, local_name, parse_date
 
 logger = logging.getLogger(__name__)
@@ -43,15 +42,10 @@ def sitemap_entries(root: etree._Element) -> Iterator[Entry]:
         yield Entry(loc, published=published, modified=parse_date(child_text(element, "lastmod")), title=title)
 
 
-class SitemapSpider(DiscoverySpider):
+class SitemapSpider(StartUrlSpider):
     """Reads robots.txt `Sitemap:` lines (or /sitemap.xml), follows sitemap indexes, fetches the listed articles."""
 
     name = "sitemap"
-
-    def __init__(self, start: str = "", start_file: str = "", since: Any = "", max_pages: Any = None,
-                 **kwargs: Any) -> None:
-        super().__init__(since=since, max_pages=max_pages, **kwargs)
-        self.start_urls = start_url_list(start, start_file)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SitemapSpider:

@@ -140,3 +140,30 @@ def test_unparsable_page_is_skipped_with_its_reason() -> None:
     site_spider = spider()
     assert list(site_spider.parse(response)) == []
     assert site_spider.crawler.stats.get_value("site/skipped/unparsable") == 1
+
+
+def listing_response(url: str, links: list[str], depth: int) -> HtmlResponse:
+    items = "".join(f'<li><a href="{link}">新闻{n}</a></li>' for n, link in enumerate(links))
+    html = f"<html><head><title>列表</title></head><body><ul>{items}</ul></body></html>"
+    request = Request(url, meta={"depth": depth})
+    return HtmlResponse(url, body=html.encode("utf-8"), headers={"Content-Type": "text/html; charset=utf-8"},
+                        request=request)
+
+
+def requested(output: list[object]) -> list[str]:
+    return [o.url for o in output if isinstance(o, Request)]
+
+
+def test_a_url_is_handed_to_scrapy_once_unless_first_seen_past_the_depth_limit() -> None:
+    """Navigation links repeat on every page: each URL goes to Scrapy once. But a link first seen where
+    following it would pass the depth limit (Scrapy drops that request) is handed over again when a page
+    nearer the start links it."""
+    site_spider = spider(SITE_DEPTH_LIMIT=2)
+    story = "http://news.example.cn/news/2024/0101/c1000-100001.html"
+    other = "http://news.example.cn/news/2024/0101/c1000-100002.html"
+    deep = listing_response("http://news.example.cn/list_9.html", [story], depth=2)
+    assert requested(list(site_spider.parse(deep))) == [story]  # depth 3: DepthMiddleware will drop it
+    near = listing_response("http://news.example.cn/list_1.html", [story, other], depth=1)
+    assert requested(list(site_spider.parse(near))) == [story, other]  # depth 2: within the limit
+    again = listing_response("http://news.example.cn/list_2.html", [other, story], depth=1)
+    assert requested(list(site_spider.parse(again))) == []

@@ -126,15 +126,15 @@ def _warc_skip(record: object, source: str, url: str | None) -> InputError | Non
 
 def _warc_listing(url: str, body: bytes, charset: str | None) -> str:
     """Why the crawl would not have stored this page (a listing, like the spider's read_page), or ""."""
-    from lxml import html as lxml_html
+    from lxml import etree
 
-    from crawler.pagetype import classify_page
+    from crawler.pagetype import classify_page, parse_html
     from pipelines.decode import DecodeError, decode_bytes
 
     try:
-        tree = lxml_html.document_fromstring(decode_bytes(body, charset).text)
+        tree = parse_html(decode_bytes(body, charset).text)  # as the crawl parses it (XHTML declarations too)
         kind = classify_page(url, tree)
-    except (DecodeError, ValueError, lxml_html.etree.ParserError):
+    except (DecodeError, ValueError, etree.LxmlError):
         return ""  # the chain's decode step reports it with its own reason
     return "" if kind.is_article else ", ".join(kind.reasons)
 

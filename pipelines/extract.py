@@ -84,8 +84,10 @@ class PageTooDeep(ValueError):
 def parse_page(html: str) -> lxml_html.HtmlElement:
     """The page's tree; PageTooDeep when libxml2 cut it at its depth limit (checked in the parser's own error
     log: free, where counting the nesting in the HTML first cost a millisecond a page)."""
-    parser = lxml_html.HTMLParser()
-    tree = lxml_html.document_fromstring(html, parser=parser)
+    # From UTF-8 bytes with the encoding given: lxml refuses a str that starts with an XML declaration naming
+    # an encoding (XHTML pages of government sites), and would obey a stale declaration in bytes.
+    parser = lxml_html.HTMLParser(encoding="utf-8")
+    tree = lxml_html.document_fromstring(html.encode("utf-8", "surrogatepass"), parser=parser)
     if any(DEPTH_CUT_MESSAGE in entry.message for entry in parser.error_log):
         raise PageTooDeep("nested deeper than libxml2's 255 levels")
     return tree

@@ -67,3 +67,5 @@ def test_store_has_one_row_per_url_after_recrawl(crawl: dict) -> None:
     by_path = {path_of(r["url"]): r for r in rows}
     economy = by_path["news/2024/1020/c1001-100001.html"]
     assert json.loads(economy["authors"]) == ["王明"] and economy["encoding"] == "gb18030"
+    # Why that encoding is recorded for crawled pages too, as for files `scrapy clean` reads.
+    assert all(r["encoding_reason"] for r in rows)

@@ -67,3 +67,19 @@ def test_failure_classes_covered() -> None:
 if __name__ == "__main__":
     EXPECTED.write_text(json.dumps({name: run_page(name) for name in sorted(PAGES)}, ensure_ascii=False, indent=1)
                         + "\n", encoding="utf-8")
+
+
+def test_xhtml_page_with_an_xml_declaration_is_extracted() -> None:
+    """Government sites serve XHTML that opens with `<?xml ... encoding="gb2312"?>`: lxml refuses such a
+    declaration in a decoded string, and must not obey it over the decoding either."""
+    from pipelines.extract import extract_article
+
+    prose = "国务院新闻办公室今天举行新闻发布会，介绍今年前三季度国民经济运行情况。" * 4
+    page = ('<?xml version="1.0" encoding="gb2312"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+            '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n<html xmlns="http://www.w3.org/1999/xhtml">'
+            f"<head><title>前三季度经济运行总体平稳_某省人民政府</title></head><body><h1>前三季度经济运行总体平稳</h1>"
+            f"<p>{prose}</p><p>{prose}</p></body></html>")
+    extraction = extract_article(page)
+    assert extraction is not None
+    assert extraction.title == "前三季度经济运行总体平稳"
+    assert extraction.text.splitlines() == ["前三季度经济运行总体平稳", prose, prose]  # the clean step drops the title line

@@ -75,6 +75,7 @@ class Page:
     tree: etree._Element | None  # None for a page left unread (unread_reason)
     etag: str | None = None
     last_modified: str | None = None
+    encoding_reason: str | None = None  # why this encoding (pipelines/decode.py)
 
     def base_url(self) -> str:
         """What relative links of the page resolve against: its <base href>, else its URL."""
@@ -96,7 +97,8 @@ class Page:
         fetched = [*self.response.meta.get("redirect_urls", ()), self.response.url]
         aliases = sorted({canonical_url(u) for u in fetched} - {url})
         return new_article(id=url_article_id(url), url=url, html=self.html, encoding=self.encoding, kind="html",
-                           fetched_at=utc_now(), etag=self.etag, last_modified=self.last_modified, aliases=aliases)
+                           encoding_reason=self.encoding_reason, fetched_at=utc_now(), etag=self.etag,
+                           last_modified=self.last_modified, aliases=aliases)
 
 
 class NewsSpider(scrapy.Spider):
@@ -153,7 +155,7 @@ class NewsSpider(scrapy.Spider):
             logger.warning("Not parsing %s (%s): the limits step drops it, its links are not followed",
                            response.url, unread)
             return Page(response, decoded.text, decoded.encoding, PageKind(True, 0, (f"limits:{unread}",)), None,
-                        *validators)
+                        *validators, encoding_reason=decoded.reason)
         try:
             tree = parse_html(decoded.text)
             kind = classify_page(response.url, tree)
@@ -161,7 +163,7 @@ class NewsSpider(scrapy.Spider):
             self.skip(response, "unparsable", repr(error))
             return None
         self.crawler.stats.inc_value(f"{self.name}/pages/{'article' if kind.is_article else 'listing'}")
-        return Page(response, decoded.text, decoded.encoding, kind, tree, *validators)
+        return Page(response, decoded.text, decoded.encoding, kind, tree, *validators, encoding_reason=decoded.reason)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         raise NotImplementedError

@@ -82,12 +82,14 @@ def portable_settings(settings: BaseSettings) -> dict[str, Any]:
     return values
 
 
+def worker_settings(settings: BaseSettings, steps: dict[str, int]) -> dict[str, Any]:
+    """`settings` as plain data whose ITEM_PIPELINES are exactly `steps`."""
+    return {**portable_settings(settings), "ITEM_PIPELINES_BASE": {}, "ITEM_PIPELINES": _portable(steps)}
+
+
 def with_steps(settings: BaseSettings, steps: dict[str, int]) -> Settings:
     """A copy of `settings` whose ITEM_PIPELINES are exactly `steps`."""
-    copy = Settings(portable_settings(settings))
-    copy.set("ITEM_PIPELINES_BASE", {}, priority="cmdline")
-    copy.set("ITEM_PIPELINES", steps, priority="cmdline")
-    return copy
+    return Settings(worker_settings(settings, steps))
 
 
 # --- Worker side: one Chain of the stateless steps per process ----------------------------------
@@ -130,7 +132,7 @@ class StepPool:
         self.workers = workers
         self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=_init_worker,
-                                            initargs=(portable_settings(with_steps(settings, pure)),))
+                                            initargs=(worker_settings(settings, pure),))
 
     def submit(self, item: Article) -> Future[tuple[str, Any, dict[str, Any]]]:
         return self.executor.submit(_process, ItemAdapter(item).asdict())

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -126,12 +127,27 @@ class PostgresServer:
         except (OSError, ValueError, IndexError):
             pass
         if self.process is not None:
-            try:
-                self.process.wait(timeout=START_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            reap(self.process, START_TIMEOUT_S)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def reap(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait for a server process told to stop; kill it when it has not exited within `timeout` seconds."""
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def started(server: Any) -> Iterator[Any]:
+    """`server` started (its `start()`), and stopped (its `stop()`) when the block ends, whatever happens."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @contextmanager
@@ -140,12 +156,8 @@ def running_postgres() -> Iterator[PostgresServer]:
     bindir = find_bindir()
     if bindir is None:
         raise RuntimeError("PostgreSQL server binaries (initdb, postgres) not found")
-    server = PostgresServer(bindir)
-    server.start()
-    try:
+    with started(PostgresServer(bindir)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

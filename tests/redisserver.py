@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.pg import free_port
+from tests.pg import free_port, reap, started
 
 START_TIMEOUT_S = 20.0
 _numbers = itertools.count(1)
@@ -63,31 +63,28 @@ class RedisServer:
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            try:
-                self.process.wait(timeout=START_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            reap(self.process, START_TIMEOUT_S)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def find_redis() -> str | None:
+    """The redis-server binary: on PATH, or where Debian's package puts it."""
+    return shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server")
+                                            else None)
 
 
 @contextmanager
 def running_redis() -> Iterator[RedisServer]:
-    binary = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server")
-                                              else None)
+    binary = find_redis()
     if binary is None:
         raise RuntimeError("redis-server not found")
-    server = RedisServer(binary)
-    server.start()
-    try:
+    with started(RedisServer(binary)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
-    if shutil.which("redis-server") is None and not os.path.exists("/usr/bin/redis-server"):
+    if find_redis() is None:
         pytest.skip("redis-server not installed; apt-get install redis-server")
     with running_redis() as server:
         yield server

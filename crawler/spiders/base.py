@@ -12,6 +12,7 @@ from typing import Any
 import scrapy
 from lxml import etree
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Response, TextResponse
 from w3lib.html import get_base_url
 
@@ -20,7 +21,7 @@ from crawler.items import Article, new_article, url_article_id
 from crawler.middlewares.incremental import DEFAULT_REFRESH_HOURS, KnownArticles
 from crawler.pagetype import PageKind, classify_page, parse_html
 from pipelines.decode import DecodeError, decode_bytes
-from pipelines.limits import LINK_RE, PageLimits
+from pipelines.limits import LINK_RE, PageLimits, limits_from_settings
 from pipelines.store import open_store, store_location
 
 logger = logging.getLogger(__name__)
@@ -108,13 +109,11 @@ class NewsSpider(scrapy.Spider):
 
     @cached_property
     def page_limits(self) -> PageLimits | None:
-        """LIMITS_MAX_HTML_CHARS and LIMITS_MAX_LINKS as the limits step applies them; None when LIMITS_ENABLED is off."""
-        settings = self.crawler.settings
-        if not settings.getbool("LIMITS_ENABLED", True):
+        """The page limits as the limits step reads them; None when LIMITS_ENABLED is off."""
+        try:
+            return limits_from_settings(self.crawler.settings)
+        except NotConfigured:
             return None
-        default = PageLimits()
-        return PageLimits(max_html_chars=settings.getint("LIMITS_MAX_HTML_CHARS", default.max_html_chars),
-                          max_links=settings.getint("LIMITS_MAX_LINKS", default.max_links))
 
     def known_articles(self) -> KnownArticles | None:
         """What the store held, fresh, when this crawl began; None when re-crawls are not incremental."""

@@ -312,10 +312,13 @@ class NearDupIndex:
         match = self._best_match(found.keys, found.codes, None, None)
         return match or Verdict(None, 0.0, "new")
 
-    def check(self, article_id: str, text: str, known: Fingerprint | None = None) -> Verdict:
-        """Find the earliest indexed article `text` near-duplicates; index it when it is a new original.
-        `known` is the text's fingerprint when a worker computed it already (NearDupFingerprintPipeline)."""
-        found = known or fingerprint(text)
+    def check(self, article_id: str, text: str) -> Verdict:
+        """Find the earliest indexed article `text` near-duplicates; index it when it is a new original."""
+        return self.check_fingerprint(article_id, fingerprint(text))
+
+    def check_fingerprint(self, article_id: str, found: Fingerprint | None) -> Verdict:
+        """`check` with the text's fingerprint already computed (None: too short), as NearDupFingerprintPipeline
+        computes it in a cleaning worker."""
         if found is None:
             return Verdict(None, 0.0, "short")
         own = self._own_doc(article_id)
@@ -378,9 +381,6 @@ class NearDupFingerprintPipeline:
     text's fingerprint, carried to NearDupPipeline in the transient `neardup_fingerprint` field. Placed
     after every step that changes the text."""
 
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
-
     @classmethod
     def from_crawler(cls, crawler: Any) -> NearDupFingerprintPipeline:
         if not crawler.settings.getbool("NEARDUP_ENABLED", True):
@@ -431,9 +431,11 @@ class NearDupPipeline:
         assert self.index is not None
         article_id = str(item.get("id") or article_key(item))
         try:
-            carried = item.pop("neardup_fingerprint", None)
-            known = Fingerprint(*carried) if carried else None
-            verdict = self.index.check(article_id, item.get("text") or "", known)
+            if "neardup_fingerprint" in item:  # computed in a worker (None: too short to compare)
+                carried = item.pop("neardup_fingerprint")
+                verdict = self.index.check_fingerprint(article_id, Fingerprint(*carried) if carried else None)
+            else:
+                verdict = self.index.check(article_id, item.get("text") or "")
         except DB_ERRORS as error:
             # A locked or broken index must not cost the article: it is kept, just not checked.
             logger.warning("Near-dup index error on %s: %s", article_id, error)

@@ -69,12 +69,34 @@ def furniture_names() -> frozenset[str]:
     return frozenset(line.split("#", 1)[0].strip().lower() for line in lines if line.split("#", 1)[0].strip())
 
 
+@lru_cache(maxsize=1)
+def furniture_parts() -> frozenset[str]:
+    """Words that name furniture as a part of a compound class / id, from data/extract_furniture_parts.txt."""
+    lines = (DATA / "extract_furniture_parts.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(line.split("#", 1)[0].strip().lower() for line in lines if line.split("#", 1)[0].strip())
+
+
+# Compound names join words with hyphens and underscores, BEM-style ("detail-content__content--recommend",
+# "article_share_bar"); a furniture word is matched as one of those words, never as a substring of one.
+NAME_PARTS_RE = re.compile(r"[-_]+")
+# Inline elements are not furniture containers: a code listing's "hljs-comment" span is content.
+INLINE_TAGS = frozenset({"a", "abbr", "b", "code", "em", "font", "i", "img", "label", "small", "span", "strong",
+                         "sub", "sup", "u"})
+
+
 def is_furniture(element: lxml_html.HtmlElement) -> bool:
-    """Whether a class token or the id of `element` is exactly a furniture name (never a substring:
-    "font-sans" or "print-tips" on an article wrapper must not match "font" or "print")."""
+    """Whether a class token or the id of `element` is exactly a furniture name, or (on a block element)
+    holds a furniture word as one of its hyphen/underscore-joined parts. Never a substring: "font-sans" or
+    "print-tips" on an article wrapper must not match "font" or "print"."""
     names = furniture_names()
-    return (not names.isdisjoint((element.get("class") or "").lower().split())
-            or (element.get("id") or "").lower() in names)
+    classes = (element.get("class") or "").lower().split()
+    ident = (element.get("id") or "").lower()
+    if not names.isdisjoint(classes) or ident in names:
+        return True
+    if element.tag in INLINE_TAGS:
+        return False
+    parts = furniture_parts()
+    return any(not parts.isdisjoint(NAME_PARTS_RE.split(token)) for token in (*classes, ident) if token)
 
 
 class PageTooDeep(ValueError):

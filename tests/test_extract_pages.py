@@ -83,3 +83,27 @@ def test_xhtml_page_with_an_xml_declaration_is_extracted() -> None:
     assert extraction is not None
     assert extraction.title == "前三季度经济运行总体平稳"
     assert extraction.text.splitlines() == ["前三季度经济运行总体平稳", prose, prose]  # the clean step drops the title line
+
+
+def test_furniture_named_by_a_part_of_a_compound_class_is_pruned() -> None:
+    """BEM-style and hyphen-joined names ("detail-content__content--recommend", "article_share_bar") mark
+    furniture as plainly as "recommend" alone; an inline element's name part ("hljs-comment" on a code
+    span) does not."""
+    from pipelines.extract import extract_article
+
+    story = ["国家统计局今天发布数据，十月份全国规模以上工业增加值同比增长百分之五点三，比上月加快零点一个百分点。",
+             "分三大门类看，采矿业增加值同比增长百分之四点六，制造业增长百分之五点一，电力行业增长百分之二点八。",
+             "统计局新闻发言人表示，工业生产总体保持平稳，但外部环境依然复杂严峻，需求不足的问题仍然存在。"]
+    other = ["他三十一岁在春晚一炮而红，观众都以为他隐退了，其实他早已在十年前遗憾离世，令无数歌迷唏嘘不已。"]
+    page = ("<html><head><title>十月份工业生产平稳</title></head><body><div class='detail-content'>"
+            "<h1>十月份工业生产平稳</h1><div class='article_share_bar'>分享到：微信 微博 QQ空间</div>"
+            + "".join(f"<p>{line}</p>" for line in story)
+            + "<pre><code><span class='hljs-comment'># 统计口径说明：规模以上工业</span>\nrate = 5.3</code></pre>"
+            "<div class='detail-content__content--recommend'><h2>猜你喜欢</h2>"
+            + "".join(f"<p>{line}</p>" for line in other) + "</div></div></body></html>")
+    extraction = extract_article(page)
+    assert extraction is not None
+    lines = extraction.text.splitlines()
+    assert all(line in lines for line in story)
+    assert "# 统计口径说明：规模以上工业" in extraction.text
+    assert not any("春晚" in line or "分享到" in line or "猜你喜欢" in line for line in lines)

@@ -48,6 +48,20 @@ FOOTER_LINES = 25
 # page. Measured on both benchmark sets: the same text on 321 of 338 pages; every page where it
 # differed had a main result under 340 characters but one, where the second opinion was the worse.
 SECOND_OPINION_BELOW_CHARS = 500
+# ...and is taken when it holds this share of the first result (it extends it rather than replacing it).
+SECOND_OPINION_HOLDS = 0.5
+# A line of prose: this many non-space characters and a sentence end (Chinese, Latin, Arabic-script).
+PROSE_LINE_CHARS = 40
+PROSE_END_RE = re.compile(r"[。！？.!?؟۔]")
+# A result under this many non-space characters holding under COVERAGE_LOW of the page's prose lines is
+# checked against trafilatura's other modes (see _main_text); measured on both benchmark sets: a longer
+# result that holds little of the page's prose is an article beside long comments or summaries, where the
+# other modes take those in too.
+COVERAGE_CHECK_BELOW_CHARS = 1000
+COVERAGE_LOW = 0.2
+COVERAGE_MIN = 0.3
+COVERAGE_GAIN = 2.5
+COVERAGE_HOLDS = 0.2
 HAN_OR_WORD_RE = re.compile(r"[\u4e00-\u9fff]|\w+")
 # libxml2 (lxml 6) stops building the tree 255 levels down and silently loses the rest of the page, even
 # the text after the deep block; it says so in the parser's error log (ERR_RESOURCE_LIMIT).
@@ -217,25 +231,90 @@ def _meta(index: dict[str, str], *names: str) -> str | None:
     return next((index[name] for name in names if name in index), None)
 
 
+def _trafilatura_text(tree: lxml_html.HtmlElement, options: dict[str, Any], **mode: bool) -> str:
+    # bare_extraction works on its own copy of a parsed tree: `tree` stays as it is.
+    found = trafilatura.bare_extraction(tree, **mode, **options)
+    return (found.text or "") if found is not None else ""
+
+
+def _squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+def prose_lines(lines: list[str]) -> list[str]:
+    """The lines that read as prose (PROSE_LINE_CHARS non-space characters and a sentence end), spaces
+    removed: what a page's article is made of, and what its menus, lists and buttons are not."""
+    squeezed = (_squeeze(line) for line in lines)
+    return [line for line in squeezed if len(line) >= PROSE_LINE_CHARS and PROSE_END_RE.search(line)]
+
+
+def prose_covered(text: str, prose: list[str]) -> int:
+    """Characters of the `prose` lines that `text` holds whole."""
+    squeezed = _squeeze(text)
+    return sum(len(line) for line in prose if line in squeezed)
+
+
+def is_prose(text: str) -> bool:
+    """Whether most of `text` is prose lines."""
+    return prose_covered(text, prose_lines(text.splitlines())) >= 0.5 * len(_squeeze(text))
+
+
+def lines_held(text: str, by: str) -> float:
+    """The share of `text` (its lines, by characters) that `by` holds whole."""
+    lines = [line for line in map(_squeeze, text.splitlines()) if line]
+    total = sum(map(len, lines))
+    return prose_covered(by, lines) / total if total else 0.0
+
+
 def _main_text(tree: lxml_html.HtmlElement, url: str | None) -> str:
-    """Main text via trafilatura in precision mode, falling back to its balanced and recall modes, then
-    its baseline, while an attempt finds next to nothing.
+    """Main text via trafilatura: its main extractor alone in precision mode (fast mode), second-guessed
+    only when the result is short.
 
     Precision mode measured best on both benchmark sets (Chinese and English pages): news pages carry
     related lists, share prompts and newsletter boxes inside the content container, which the balanced
-    mode keeps. The main extractor runs alone first (trafilatura's fast mode); its second opinion only
-    when the result is short (SECOND_OPINION_BELOW_CHARS)."""
+    mode keeps. A short result is second-guessed twice:
+    - under SECOND_OPINION_BELOW_CHARS, by trafilatura's second opinion (readability, then jusText: its
+      full mode), taken when it extends the first result, or when the first is no prose (counters, a
+      button row); a prose result the second opinion does not hold (it found another story of the page,
+      or a newsletter box) is kept;
+    - under COVERAGE_CHECK_BELOW_CHARS, against the page's prose: a result holding under
+      COVERAGE_LOW of it has missed the article (text in <div>s with <br>s, a body split by ad slots),
+      and the balanced / recall modes' result holding the most prose replaces it when that holds at least
+      COVERAGE_GAIN times as much, COVERAGE_MIN of the page's prose, and part of the first result.
+    Next to nothing found: the largest result of the other modes, then trafilatura's baseline."""
     options = {"url": url, "include_comments": False, "include_tables": True, "config": trafilatura_config()}
-    # bare_extraction works on its own copy of a parsed tree: `tree` stays as it is.
-    found = trafilatura.bare_extraction(tree, favor_precision=True, fast=True, **options)
-    chars = len(" ".join((found.text or "").split())) if found is not None else 0
-    if chars >= SECOND_OPINION_BELOW_CHARS:
-        return found.text
-    text = ""
+    text = _trafilatura_text(tree, options, favor_precision=True, fast=True)
+    if text_size(text) < 10:
+        return _fallback_text(tree, options, text)
+    if len(" ".join(text.split())) < SECOND_OPINION_BELOW_CHARS:
+        second = _trafilatura_text(tree, options, favor_precision=True)
+        if text_size(second) >= 10 and (lines_held(text, second) >= SECOND_OPINION_HOLDS or not is_prose(text)):
+            text = second
+    if len(_squeeze(text)) >= COVERAGE_CHECK_BELOW_CHARS:
+        return text
+    prose = prose_lines(page_lines(tree))
+    page_prose = sum(map(len, prose))
+    covered = prose_covered(text, prose)
+    if covered >= COVERAGE_LOW * page_prose:
+        return text
+    best, best_covered = text, covered
+    for mode in ({"fast": True}, {}, {"favor_recall": True}):
+        other = _trafilatura_text(tree, options, **mode)
+        if (other_covered := prose_covered(other, prose)) > best_covered:
+            best, best_covered = other, other_covered
+    if (best_covered >= COVERAGE_MIN * page_prose and best_covered >= COVERAGE_GAIN * max(covered, 1)
+            and lines_held(text, best) >= COVERAGE_HOLDS):
+        return best
+    return text
+
+
+def _fallback_text(tree: lxml_html.HtmlElement, options: dict[str, Any], text: str) -> str:
+    """The largest result of trafilatura's full modes, precision first, stopping at the first that finds
+    something; then its baseline."""
     for mode in ({"favor_precision": True}, {}, {"favor_recall": True}):
-        found = trafilatura.bare_extraction(tree, **mode, **options)
-        if found is not None and text_size(found.text or "") > text_size(text):
-            text = found.text or ""
+        found = _trafilatura_text(tree, options, **mode)
+        if text_size(found) > text_size(text):
+            text = found
         if text_size(text) >= 10:
             return text
     _, baseline_text, _ = trafilatura.baseline(copy.deepcopy(tree))

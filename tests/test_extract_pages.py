@@ -107,3 +107,35 @@ def test_furniture_named_by_a_part_of_a_compound_class_is_pruned() -> None:
     assert all(line in lines for line in story)
     assert "# 统计口径说明：规模以上工业" in extraction.text
     assert not any("春晚" in line or "分享到" in line or "猜你喜欢" in line for line in lines)
+
+
+def test_short_result_that_misses_the_pages_prose_is_second_guessed() -> None:
+    """A listicle whose entries sit in <section>s between ad slots: trafilatura's precision mode keeps only
+    the lead; the page's prose says the article goes on, and the mode that holds it is taken."""
+    from pipelines.extract import extract_article
+
+    lead = "市统计局今天发布数据显示，今年前十个月全市居民人均可支配收入同比增长百分之五点八，增速比上半年加快零点三个百分点。"
+    entries = ["城镇居民人均可支配收入达到四万八千元，同比增长百分之五点一，其中工资性收入增长较快，成为拉动增收的主要因素。",
+               "农村居民人均可支配收入达到二万一千元，同比增长百分之七点二，经营净收入和转移净收入均保持较快增长势头。",
+               "城乡居民收入比由上年同期的二点三一缩小至二点二五，城乡收入差距继续缩小，共同富裕取得新的进展和成效。",
+               "居民人均消费支出同比增长百分之八点六，服务性消费支出增长更快，旅游、文化和体育消费成为新的增长点。"]
+    page = ("<html><head><title>前十个月居民收入稳步增长</title></head><body><article><h1>前十个月居民收入稳步增长</h1>"
+            f"<p>{lead}</p>" + "".join(
+                f"<div class='ad-slot'><div id='gpt-{i}'></div></div><section class='entry entry--image'><h2>{e}</h2>"
+                f"<figure><img src='/i{i}.jpg' alt='图{i}'></figure></section>" for i, e in enumerate(entries))
+            + "</article></body></html>")
+    extraction = extract_article(page)
+    assert extraction is not None
+    assert extraction.text.splitlines() == ["前十个月居民收入稳步增长", lead, *entries]
+
+
+def test_short_prose_result_is_kept_over_another_block() -> None:
+    """A brief whose second opinion finds another block of the page (a newsletter box) keeps the brief;
+    a first result that is no prose (counters, a button row) gives way to the second opinion."""
+    from pipelines.extract import is_prose, lines_held
+
+    brief = "Actor Michael Emerson goes into detail describing the process of making his prosthetic head."
+    box = "The biggest stories of the day delivered to your inbox.\nYou may unsubscribe at any time."
+    assert is_prose(brief) and lines_held(brief, box) == 0
+    assert not is_prose("89\n66\n25\n分享\n作者其他文章")
+    assert lines_held(brief, f"{brief}\nIt took months of fittings.") == 1

@@ -116,7 +116,10 @@ def test_player_ad_login_and_newsletter_lines() -> None:
                  "您的浏览器不支持video标签", "登录后您可以享受以下权益：", "举报", "点赞 12",
                  "The biggest stories of the day delivered to your inbox.",
                  "Sign up for our free Morning Briefing newsletter", "Join over 250,000 newsletter subscribers",
-                 "Listen on Spotify, Apple Podcasts and Google Podcasts."]
+                 "Listen on Spotify, Apple Podcasts and Google Podcasts.",
+                 "Listen to Short Wave on Spotify, Apple Podcasts and Google Podcasts.",
+                 '以上内容（包括图片及视频）为创作者平台"快传号"用户上传并发布，本平台仅提供信息存储服务',
+                 "本文仅代表作者观点，不代表本站立场。", "文章不错，点个赞吧"]
     text, counts, _ = remove_boilerplate("\n".join(prose[:1] + furniture + prose[1:]))
     assert text.splitlines() == prose
     assert counts == {"boilerplate_lines": len(furniture)}

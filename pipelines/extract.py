@@ -279,8 +279,8 @@ def _main_text(tree: lxml_html.HtmlElement, url: str | None) -> str:
       or a newsletter box) is kept;
     - under COVERAGE_CHECK_BELOW_CHARS, against the page's prose: a result holding under
       COVERAGE_LOW of it has missed the article (text in <div>s with <br>s, a body split by ad slots),
-      and the balanced / recall modes' result holding the most prose replaces it when that holds at least
-      COVERAGE_GAIN times as much, COVERAGE_MIN of the page's prose, and part of the first result.
+      and the first of the balanced (fast, then full) and recall modes' results that holds at least
+      COVERAGE_GAIN times as much, COVERAGE_MIN of the page's prose, and part of the first result replaces it.
     Next to nothing found: the largest result of the other modes, then trafilatura's baseline."""
     options = {"url": url, "include_comments": False, "include_tables": True, "config": trafilatura_config()}
     text = _trafilatura_text(tree, options, favor_precision=True, fast=True)
@@ -297,14 +297,12 @@ def _main_text(tree: lxml_html.HtmlElement, url: str | None) -> str:
     covered = prose_covered(text, prose)
     if covered >= COVERAGE_LOW * page_prose:
         return text
-    best, best_covered = text, covered
-    for mode in ({"fast": True}, {}, {"favor_recall": True}):
+    for mode in ({"fast": True}, {}, {"favor_recall": True}):  # cheapest first
         other = _trafilatura_text(tree, options, **mode)
-        if (other_covered := prose_covered(other, prose)) > best_covered:
-            best, best_covered = other, other_covered
-    if (best_covered >= COVERAGE_MIN * page_prose and best_covered >= COVERAGE_GAIN * max(covered, 1)
-            and lines_held(text, best) >= COVERAGE_HOLDS):
-        return best
+        other_covered = prose_covered(other, prose)
+        if (other_covered >= COVERAGE_MIN * page_prose and other_covered >= COVERAGE_GAIN * max(covered, 1)
+                and lines_held(text, other) >= COVERAGE_HOLDS):
+            return other
     return text
 
 

@@ -79,15 +79,19 @@ def trafilatura_config() -> Any:
 @lru_cache(maxsize=1)
 def furniture_names() -> frozenset[str]:
     """Class / id names of page furniture, from data/extract_furniture.txt."""
-    lines = (DATA / "extract_furniture.txt").read_text(encoding="utf-8").splitlines()
-    return frozenset(line.split("#", 1)[0].strip().lower() for line in lines if line.split("#", 1)[0].strip())
+    return _word_list("extract_furniture.txt")
+
+
+def _word_list(name: str) -> frozenset[str]:
+    """The lower-cased words of a data file, one a line, `#` comments left out."""
+    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
+    return frozenset(word for line in lines if (word := line.split("#", 1)[0].strip().lower()))
 
 
 @lru_cache(maxsize=1)
 def furniture_parts() -> frozenset[str]:
     """Words that name furniture as a part of a compound class / id, from data/extract_furniture_parts.txt."""
-    lines = (DATA / "extract_furniture_parts.txt").read_text(encoding="utf-8").splitlines()
-    return frozenset(line.split("#", 1)[0].strip().lower() for line in lines if line.split("#", 1)[0].strip())
+    return _word_list("extract_furniture_parts.txt")
 
 
 # Compound names join words with hyphens and underscores, BEM-style ("detail-content__content--recommend",

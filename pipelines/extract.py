@@ -260,7 +260,7 @@ def prose_covered(text: str, prose: list[str]) -> int:
 
 def is_prose(text: str) -> bool:
     """Whether most of `text` is prose lines."""
-    return prose_covered(text, prose_lines(text.splitlines())) >= 0.5 * len(_squeeze(text))
+    return sum(map(len, prose_lines(text.splitlines()))) >= 0.5 * len(_squeeze(text))
 
 
 def lines_held(text: str, by: str) -> float:

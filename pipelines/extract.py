@@ -48,8 +48,12 @@ FOOTER_LINES = 25
 # page. Measured on both benchmark sets: the same text on 321 of 338 pages; every page where it
 # differed had a main result under 340 characters but one, where the second opinion was the worse.
 SECOND_OPINION_BELOW_CHARS = 500
-# ...and is taken when it holds this share of the first result (it extends it rather than replacing it).
+# ...and is taken when it holds this share of the first result (it extends it rather than replacing it)
+# and what it adds is mostly sentences: lines of ADDED_LINE_CHARS or more non-space characters ending as
+# SENTENCE_TAIL_RE (a sentence mark, then closing quotes or brackets).
 SECOND_OPINION_HOLDS = 0.5
+ADDED_LINE_CHARS = 10
+SENTENCE_TAIL_RE = re.compile(r"[。！？.!?؟۔…][”’\"'」』）)]*$")
 # A line of prose: this many non-space characters and a sentence end (Chinese, Latin, Arabic-script).
 PROSE_LINE_CHARS = 40
 PROSE_END_RE = re.compile(r"[。！？.!?؟۔]")
@@ -263,6 +267,20 @@ def is_prose(text: str) -> bool:
     return sum(map(len, prose_lines(text.splitlines()))) >= 0.5 * len(_squeeze(text))
 
 
+def adds_sentences(text: str, to: str) -> bool:
+    """Whether the lines of `text` that `to` lacks are mostly sentences (lines of ADDED_LINE_CHARS
+    non-space characters or more that end as a sentence ends): what extends an article, where a video
+    player's controls and error messages, a speed menu or a caption row do not."""
+    rest, added = _squeeze(to), []
+    for line in filter(None, map(_squeeze, text.splitlines())):
+        if line in rest:
+            rest = rest.replace(line, "", 1)  # a paragraph the page repeats is held once per copy
+        else:
+            added.append(line)
+    ended = sum(len(line) for line in added if len(line) >= ADDED_LINE_CHARS and SENTENCE_TAIL_RE.search(line))
+    return bool(added) and ended >= 0.5 * sum(map(len, added))
+
+
 def lines_held(text: str, by: str) -> float:
     """The share of `text` (its lines, by characters) that `by` holds whole."""
     lines = [line for line in map(_squeeze, text.splitlines()) if line]
@@ -278,8 +296,8 @@ def _main_text(tree: lxml_html.HtmlElement, url: str | None) -> str:
     related lists, share prompts and newsletter boxes inside the content container, which the balanced
     mode keeps. A short result is second-guessed twice:
     - under SECOND_OPINION_BELOW_CHARS, by trafilatura's second opinion (readability, then jusText: its
-      full mode), taken when it extends the first result, or when the first is no prose (counters, a
-      button row); a prose result the second opinion does not hold (it found another story of the page,
+      full mode), taken when it extends the first result with sentences (not a video player's
+      controls), or when the first is no prose (counters, a button row); a prose result the second opinion does not hold (it found another story of the page,
       or a newsletter box) is kept;
     - under COVERAGE_CHECK_BELOW_CHARS, against the page's prose: a result holding under
       COVERAGE_LOW of it has missed the article (text in <div>s with <br>s, a body split by ad slots),
@@ -292,7 +310,8 @@ def _main_text(tree: lxml_html.HtmlElement, url: str | None) -> str:
         return _fallback_text(tree, options, text)
     if len(" ".join(text.split())) < SECOND_OPINION_BELOW_CHARS:
         second = _trafilatura_text(tree, options, favor_precision=True)
-        if text_size(second) >= 10 and (lines_held(text, second) >= SECOND_OPINION_HOLDS or not is_prose(text)):
+        if text_size(second) >= 10 and (
+                (lines_held(text, second) >= SECOND_OPINION_HOLDS and adds_sentences(second, text)) or not is_prose(text)):
             text = second
     if len(_squeeze(text)) >= COVERAGE_CHECK_BELOW_CHARS:
         return text

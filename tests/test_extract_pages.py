@@ -149,3 +149,29 @@ def test_short_prose_result_is_kept_over_another_block() -> None:
     assert is_prose(brief) and lines_held(brief, box) == 0
     assert not is_prose("89\n66\n25\n分享\n作者其他文章")
     assert lines_held(brief, f"{brief}\nIt took months of fittings.") == 1
+
+
+def test_second_opinion_that_adds_only_a_video_players_chrome_is_not_taken() -> None:
+    """A brief under a video player: trafilatura's second opinion holds the brief but adds the player's
+    speed menu, error message and duration line; what it adds is no sentences, so the brief stands."""
+    from pipelines.extract import adds_sentences, extract_article
+
+    brief = ("本报讯 以光影之名，探寻城市文化魅力。下周一晚十点起，电影频道将推出系列访谈节目《城市影人》，"
+             "五位电影人将讲述他们的成长故事和艺术生涯。一起期待吧！")
+    player = ("<div class='video-box'><div class='player'><div class='playerControl'><span>倍速</span>"
+              "<ul><li>2.0X</li><li>1.5X</li><li>1.0X</li></ul><span class='pTime'>00:00</span></div>"
+              "<div class='titleInfo'>《城市影人》下周一起电影频道22:00播出</div><div class='errorInfoBox'>"
+              "<div>很抱歉，当前视频播放失败</div><div>错误代码：<span>QVS.4100</span></div></div></div>"
+              "<div class='reminder'><span>时长：01:45</span><span>建议WIFI下打开</span></div></div>")
+    page = ("<html><head><title>《城市影人》下周一起播出</title></head><body><div class='nav'><a href='/'>首页</a>"
+            "<a href='/a'>电影</a></div><div class='article'><h1>《城市影人》下周一起播出</h1>" + player
+            + f"<p>{brief}</p></div><div class='footer'>版权所有</div></body></html>")
+    extraction = extract_article(page)
+    assert extraction is not None
+    assert extraction.text == brief
+    # What extends a brief is sentences, in any script; closing quotes after the mark count.
+    assert adds_sentences(f"{brief}\n他说：“节目每周一播出一期。”", brief)
+    assert adds_sentences("Officials said. It took months of fittings and a team of ten.", "Officials said.")
+    assert not adds_sentences(f"{brief}\n错误代码：QVS.4100\n时长：01:45建议WIFI下打开", brief)
+    assert not adds_sentences(brief, brief)
+    assert adds_sentences(f"{brief}\n{brief}", brief)  # a paragraph the page repeats, held once

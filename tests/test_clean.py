@@ -119,7 +119,13 @@ def test_player_ad_login_and_newsletter_lines() -> None:
                  "Listen on Spotify, Apple Podcasts and Google Podcasts.",
                  "Listen to Short Wave on Spotify, Apple Podcasts and Google Podcasts.",
                  '以上内容（包括图片及视频）为创作者平台"快传号"用户上传并发布，本平台仅提供信息存储服务',
-                 "本文仅代表作者观点，不代表本站立场。", "文章不错，点个赞吧"]
+                 "本文仅代表作者观点，不代表本站立场。", "文章不错，点个赞吧",
+                 "39健康网(www.39.net)专稿，未经书面授权请勿转载。", "转载请注明：原文链接 - https://a.cn/p/21337",
+                 "Baca juga: Jokowi Tekankan Pentingnya Alat Kesehatan Modern", "Czytaj też: Wielki powrót [WIDEO]",
+                 "ZOBACZ WIDEO: zobacz, jak strzelają kobiety", "READ MORE: Council approves budget", "DON'T MISS",
+                 "Tweet may have been deleted"]
+    prose += ["Read more about the plan in the council's report, which was published on Monday.",
+              "他说，转载请注明出处是对原作者的尊重，这一规定在网络时代尤其重要。"]
     text, counts, _ = remove_boilerplate("\n".join(prose[:1] + furniture + prose[1:]))
     assert text.splitlines() == prose
     assert counts == {"boilerplate_lines": len(furniture)}

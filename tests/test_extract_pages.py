@@ -175,3 +175,38 @@ def test_second_opinion_that_adds_only_a_video_players_chrome_is_not_taken() -> 
     assert not adds_sentences(f"{brief}\n错误代码：QVS.4100\n时长：01:45建议WIFI下打开", brief)
     assert not adds_sentences(brief, brief)
     assert adds_sentences(f"{brief}\n{brief}", brief)  # a paragraph the page repeats, held once
+
+
+def test_teaser_cards_closing_the_content_container_are_trimmed() -> None:
+    """Teaser cards (topic, headline, reading time, each card one link) placed in the article's container
+    after its last paragraph: trafilatura keeps them; the trailing run of linked lines goes."""
+    from pipelines.extract import extract_article
+
+    story = ["市文化和旅游局今天发布消息，今年国庆假期全市共接待游客八百六十万人次，同比增长百分之十二点四，旅游收入创历史新高。",
+             "从客源结构看，外地游客占比接近六成，其中长三角地区游客增长最快；从消费结构看，住宿、餐饮和文创产品消费增长明显。",
+             "市文化和旅游局有关负责人表示，将继续推出夜游、研学和乡村旅游等新产品，满足游客多样化需求，推动文旅消费持续回暖。"]
+    cards = [("文化", "博物馆夜场开放首周迎来两万名观众", "5"), ("旅游", "十条秋季徒步线路发布 覆盖全市山地景区", "3"),
+             ("城市", "老城区街巷改造完工 二十处历史建筑重新开放", "8"), ("美食", "本地老字号推出秋季新品 排队长达两小时", "4")]
+    page = ("<html><head><title>国庆假期接待游客八百六十万人次</title></head><body><div class='nav'><a href='/'>首页</a>"
+            "<a href='/news'>新闻</a></div><div id='root'><div class='x1'><h1>国庆假期接待游客八百六十万人次</h1>"
+            + "".join(f"<p>{line}</p>" for line in story)
+            + "".join(f"<a href='/v/{i}'><div class='c1'><div class='c2'><p class='t'>{topic}</p></div><p class='h'>{title}</p>"
+                      f"<p class='m'>{minutes}<!-- --> <!-- -->分钟</p></div></a>" for i, (topic, title, minutes) in enumerate(cards))
+            + "</div></div><div class='footer'>关于我们</div></body></html>")
+    extraction = extract_article(page)
+    assert extraction is not None
+    assert extraction.text.splitlines() == story
+    assert extraction.counts["linked_tail_lines"] == 3 * len(cards)
+
+
+def test_linked_tail_rule_keeps_short_runs_and_prose() -> None:
+    from lxml import html as lxml_html
+
+    from pipelines.extract import trim_linked_tail
+
+    tree = lxml_html.fromstring("<div><p>第一段正文。</p><p>第二段正文。</p><a href='/1'>相关一</a><a href='/2'>相关二</a>"
+                                "<a href='/3'><span>相关三</span></a><ul><li><a href='/4'>相关四</a></li></ul></div>")
+    assert trim_linked_tail("第一段正文。\n第二段正文。\n相关一\n- 相关二\n相关三\n12", tree) == ("第一段正文。\n第二段正文。", 4)
+    assert trim_linked_tail("第一段正文。\n第二段正文。\n相关一\n相关二", tree) == ("第一段正文。\n第二段正文。\n相关一\n相关二", 0)
+    assert trim_linked_tail("相关一\n相关二\n相关三\n相关四", tree)[1] == 0  # all linked: nothing is a tail
+    assert trim_linked_tail("第一段正文。\n相关一\n相关二\n第二段正文。", tree)[1] == 0  # prose closes the text

@@ -123,9 +123,14 @@ def test_player_ad_login_and_newsletter_lines() -> None:
                  "39健康网(www.39.net)专稿，未经书面授权请勿转载。", "转载请注明：原文链接 - https://a.cn/p/21337",
                  "Baca juga: Jokowi Tekankan Pentingnya Alat Kesehatan Modern", "Czytaj też: Wielki powrót [WIDEO]",
                  "ZOBACZ WIDEO: zobacz, jak strzelają kobiety", "READ MORE: Council approves budget", "DON'T MISS",
-                 "Tweet may have been deleted"]
+                 "Tweet may have been deleted", "举报邮箱：jubao@example.cn", "查看更多>>", "点击右上角微信好友", "朋友圈",
+                 "Notice: The content above is uploaded and posted by a user of NetEase Hao, which is a platform.",
+                 "Opinion articles reflect the views of their authors, not necessarily those of the site.",
+                 "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube.",
+                 "Our content is 100 per cent free and you can unsubscribe anytime."]
     prose += ["Read more about the plan in the council's report, which was published on Monday.",
-              "他说，转载请注明出处是对原作者的尊重，这一规定在网络时代尤其重要。"]
+              "他说，转载请注明出处是对原作者的尊重，这一规定在网络时代尤其重要。",
+              "Users can unsubscribe at any time under the new rules, which take effect in January, the regulator said."]
     text, counts, _ = remove_boilerplate("\n".join(prose[:1] + furniture + prose[1:]))
     assert text.splitlines() == prose
     assert counts == {"boilerplate_lines": len(furniture)}

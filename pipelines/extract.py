@@ -70,6 +70,12 @@ COVERAGE_HOLDS = 0.2
 # not the article's end (see trim_linked_tail); measured on both benchmark sets: 2 and 3 remove the same
 # lines, 5 keeps a list of four related stories.
 LINKED_TAIL_MIN_LINES = 3
+# Phrasing (inline) elements: what a run of loose text in a block container is made of (wrap_loose_text).
+PHRASING_TAGS = frozenset({"a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "dfn", "em", "font", "i", "img",
+                           "kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var",
+                           "wbr"})
+LOOSE_TEXT_CONTAINERS = ("div", "section", "article", "main", "td", "center", "body")
+URL_IN_TEXT_RE = re.compile(r"https?://|www\.")
 LIST_MARK_RE = re.compile(r"^(?:[-*•·|]\s*)+")
 HAN_OR_WORD_RE = re.compile(r"[\u4e00-\u9fff]|\w+")
 # libxml2 (lxml 6) stops building the tree 255 levels down and silently loses the rest of the page, even
@@ -293,6 +299,53 @@ def lines_held(text: str, by: str) -> float:
     return prose_covered(by, lines) / total if total else 0.0
 
 
+def _is_loose_prose(text: str) -> bool:
+    return len(text) >= PROSE_LINE_CHARS and bool(SENTENCE_TAIL_RE.search(text)) and not URL_IN_TEXT_RE.search(text)
+
+
+def wrap_loose_text(tree: lxml_html.HtmlElement) -> int:
+    """Wrap the text a block container holds directly, beside its block children, in <p> elements: one per
+    run of text and inline elements between two blocks. trafilatura reads such loose text inconsistently
+    (an opening paragraph written straight into `<div class="post-body">` before a figure, paragraphs
+    between ad slots: kept in one mode, lost in another); as paragraphs it weighs them like any other.
+
+    Only containers where a run reads as prose (PROSE_LINE_CHARS characters ending as a sentence, no URL):
+    a container's label or a widget's leftover attribute text stays as it was. Then every run of that
+    container is wrapped, so its text stays in order. The number of paragraphs made is returned."""
+    wrapped = 0
+    for container in list(tree.iter(*LOOSE_TEXT_CONTAINERS)):  # the loop adds elements
+        if not len(container) or not ((container.text and not container.text.isspace())
+                                      or any(child.tail and not child.tail.isspace() for child in container)):
+            continue  # no text of its own beside child elements
+        if all(not isinstance(child.tag, str) or child.tag in PHRASING_TAGS for child in container):
+            continue
+        runs: list[tuple[lxml_html.HtmlElement | None, list[lxml_html.HtmlElement]]] = [(None, [])]
+        for child in container:
+            if isinstance(child.tag, str) and child.tag not in PHRASING_TAGS:
+                runs.append((child, []))
+            else:
+                runs[-1][1].append(child)
+        texts = [_squeeze((container.text if block is None else block.tail) or "")
+                 + "".join(_squeeze((member.text_content() if isinstance(member.tag, str) else "") + (member.tail or ""))
+                           for member in members)
+                 for block, members in runs]
+        if not any(map(_is_loose_prose, texts)):
+            continue
+        for (block, members), text in zip(runs, texts):
+            if not text:
+                continue
+            paragraph = lxml_html.Element("p")
+            if block is None:
+                paragraph.text, container.text = container.text, None
+                container.insert(0, paragraph)
+            else:
+                paragraph.text, block.tail = block.tail, None
+                block.addnext(paragraph)
+            paragraph.extend(members)  # moved, each with its tail
+            wrapped += 1
+    return wrapped
+
+
 def trim_linked_tail(text: str, tree: lxml_html.HtmlElement) -> tuple[str, int]:
     """`text` without its trailing run of linked lines, when the run is LINKED_TAIL_MIN_LINES long or more:
     the teaser cards, topic links and "more in this series" lists that close a content container. A line
@@ -431,6 +484,8 @@ def extract_article(html: str, url: str | None = None, today: date | None = None
         counts["furniture_blocks"] = furniture
     if layout := unwrap_layout_tables(tree):
         counts["layout_tables"] = layout
+    if loose := wrap_loose_text(tree):
+        counts["loose_text_paragraphs"] = loose
     text = _main_text(tree, url)
     text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
     text, trimmed = trim_linked_tail(text, tree)

@@ -210,3 +210,34 @@ def test_linked_tail_rule_keeps_short_runs_and_prose() -> None:
     assert trim_linked_tail("第一段正文。\n第二段正文。\n相关一\n相关二", tree) == ("第一段正文。\n第二段正文。\n相关一\n相关二", 0)
     assert trim_linked_tail("相关一\n相关二\n相关三\n相关四", tree)[1] == 0  # all linked: nothing is a tail
     assert trim_linked_tail("第一段正文。\n相关一\n相关二\n第二段正文。", tree)[1] == 0  # prose closes the text
+
+
+def test_loose_text_between_blocks_is_read_as_paragraphs() -> None:
+    """A story body written straight into its container between ad slots, with inline links (as CMSs that
+    emit text + <p></p> spacers do): each run of loose text becomes one paragraph, one line, and is not
+    split at its links; a container whose loose text is no prose is left alone."""
+    from lxml import html as lxml_html
+
+    from pipelines.extract import extract_article, wrap_loose_text
+
+    lead = ("（本报讯）第二场友谊赛中，<a href='/tag/home'>主队</a>以三比一战胜来访的客队，将系列赛总比分扳成一比一平。"
+            "比赛原定晚上七点开始，因<a href='/tag/rain'>降雨</a>推迟了约四十分钟，双方球员在雨中完成了热身。")
+    second = "客队开场后攻势猛烈，前十分钟就两次击中门柱，但主队门将发挥出色，多次化解险情，稳住了局面，双方互有攻守。"
+    more = ["下半场主队连入三球，其中两球来自定位球配合，主教练赛后表示，球队在训练中专门演练了这些战术。",
+            "客队主教练则认为，球队在雨战中的适应能力不足，下一场比赛将调整首发阵容，力争在主场扳回一城。",
+            "据悉，系列赛第三场将于下周六在客队主场进行，届时两队将争夺系列赛的最终胜利，门票已经售罄。"]
+    page = ("<html><head><title>主队三比一取胜 系列赛战成平局</title></head><body><div class='nav'><a href='/'>首页</a>"
+            "<a href='/sports'>体育</a></div><div class='main'><h1>主队三比一取胜 系列赛战成平局</h1>"
+            "<div class='byline'>记者 王明</div><div class='detail_txt'><div align='center'><div id='gpt-1'>"
+            "<script>show_ad(1)</script></div></div>\n" + lead + "<p style='margin-top: 5px;'></p> " + second
+            + "<p></p><div id='teads'></div><div align='center'><div id='gpt-2'><script>show_ad(2)</script></div></div>"
+            + "".join(f"<p>{line}</p>" for line in more)
+            + "</div></div><div class='footer'>关于我们 联系我们</div></body></html>")
+    extraction = extract_article(page)
+    assert extraction is not None
+    assert extraction.text.splitlines() == ["主队三比一取胜 系列赛战成平局", lxml_html.fromstring(lead).text_content(),
+                                            second, *more]
+    assert extraction.counts["loose_text_paragraphs"] == 2
+
+    labels = lxml_html.fromstring("<div>更多<div>内容</div>查看全部 https://a.cn/x<span>1</span></div>")
+    assert wrap_loose_text(labels) == 0 and labels.find("p") is None

@@ -127,10 +127,15 @@ def test_player_ad_login_and_newsletter_lines() -> None:
                  "Notice: The content above is uploaded and posted by a user of NetEase Hao, which is a platform.",
                  "Opinion articles reflect the views of their authors, not necessarily those of the site.",
                  "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube.",
-                 "Our content is 100 per cent free and you can unsubscribe anytime."]
+                 "Our content is 100 per cent free and you can unsubscribe anytime.", "责任编辑：", "0 / 0",
+                 "Story continues below advertisement", "İçeriğin Devamı Aşağıda", "(جاری ہے)", "You may also like...",
+                 "Write to Al Root at allen.root@dowjones.com",
+                 "Want us to cover more about the sun? Email us at shortwave@npr.org.",
+                 "Have a tip? Amy Kuperinsky may be reached at akuperinsky@example.com."]
     prose += ["Read more about the plan in the council's report, which was published on Monday.",
               "他说，转载请注明出处是对原作者的尊重，这一规定在网络时代尤其重要。",
-              "Users can unsubscribe at any time under the new rules, which take effect in January, the regulator said."]
+              "Users can unsubscribe at any time under the new rules, which take effect in January, the regulator said.",
+              "Contact tracing teams reached 80 per cent of cases within a day, the health ministry said on Friday."]
     text, counts, _ = remove_boilerplate("\n".join(prose[:1] + furniture + prose[1:]))
     assert text.splitlines() == prose
     assert counts == {"boilerplate_lines": len(furniture)}

@@ -131,11 +131,14 @@ def test_player_ad_login_and_newsletter_lines() -> None:
                  "Story continues below advertisement", "İçeriğin Devamı Aşağıda", "(جاری ہے)", "You may also like...",
                  "Write to Al Root at allen.root@dowjones.com",
                  "Want us to cover more about the sun? Email us at shortwave@npr.org.",
-                 "Have a tip? Amy Kuperinsky may be reached at akuperinsky@example.com."]
+                 "Have a tip? Amy Kuperinsky may be reached at akuperinsky@example.com.",
+                 "- ^ 王家寨-中国雄安官网. www.xiongan.gov.cn. [2023-06-09].",
+                 "^ a b Smith, J. (2020). The Delta. University Press. p. 12."]
     prose += ["Read more about the plan in the council's report, which was published on Monday.",
               "他说，转载请注明出处是对原作者的尊重，这一规定在网络时代尤其重要。",
               "Users can unsubscribe at any time under the new rules, which take effect in January, the regulator said.",
-              "Contact tracing teams reached 80 per cent of cases within a day, the health ministry said on Friday."]
+              "Contact tracing teams reached 80 per cent of cases within a day, the health ministry said on Friday.",
+              "x^2 + y^2 = r^2 describes the circle, the teacher wrote on the board."]
     text, counts, _ = remove_boilerplate("\n".join(prose[:1] + furniture + prose[1:]))
     assert text.splitlines() == prose
     assert counts == {"boilerplate_lines": len(furniture)}

@@ -76,6 +76,7 @@ PHRASING_TAGS = frozenset({"a", "abbr", "b", "bdi", "bdo", "br", "cite", "code",
                            "wbr"})
 LOOSE_TEXT_CONTAINERS = ("div", "section", "article", "main", "td", "center", "body")
 URL_IN_TEXT_RE = re.compile(r"https?://|www\.")
+ANCHOR_TEXT_XPATH = etree.XPath("//a//text()", smart_strings=False)
 LIST_MARK_RE = re.compile(r"^(?:[-*•·|]\s*)+")
 HAN_OR_WORD_RE = re.compile(r"[\u4e00-\u9fff]|\w+")
 # libxml2 (lxml 6) stops building the tree 255 levels down and silently loses the rest of the page, even
@@ -354,6 +355,10 @@ def trim_linked_tail(text: str, tree: lxml_html.HtmlElement) -> tuple[str, int]:
     lines = text.splitlines()
     if len(lines) <= LINKED_TAIL_MIN_LINES:
         return text, 0
+    cores = [_squeeze(LIST_MARK_RE.sub("", line)) for line in lines[-LINKED_TAIL_MIN_LINES:]]
+    anchor_text = _squeeze("".join(ANCHOR_TEXT_XPATH(tree)))
+    if not all(core.isdigit() or core in anchor_text for core in cores):
+        return text, 0  # the usual case, settled without building the set below
     linked = {_squeeze(element.text_content()) for anchor in tree.iter("a") for element in anchor.iter()
               if isinstance(element.tag, str)}
     end = len(lines)

@@ -381,8 +381,8 @@ def _main_text(tree: lxml_html.HtmlElement, url: str | None) -> str:
     mode keeps. A short result is second-guessed twice:
     - under SECOND_OPINION_BELOW_CHARS, by trafilatura's second opinion (readability, then jusText: its
       full mode), taken when it extends the first result with sentences (not a video player's
-      controls), or when the first is no prose (counters, a button row); a prose result the second opinion does not hold (it found another story of the page,
-      or a newsletter box) is kept;
+      controls), or when the first is no prose (counters, a button row); a prose result the second
+      opinion does not hold (it found another story of the page, or a newsletter box) is kept;
     - under COVERAGE_CHECK_BELOW_CHARS, against the page's prose: a result holding under
       COVERAGE_LOW of it has missed the article (text in <div>s with <br>s, a body split by ad slots),
       and the first of the balanced (fast, then full) and recall modes' results that holds at least

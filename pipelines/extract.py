@@ -347,6 +347,13 @@ def wrap_loose_text(tree: lxml_html.HtmlElement) -> int:
     return wrapped
 
 
+def _link_candidate(line: str, links: str | set[str]) -> bool:
+    """Whether `line`, list and table marks aside, is empty, a bare number, or in `links` (the page's link
+    text as one string: a substring test; or the set of link texts: an exact one)."""
+    core = _squeeze(LIST_MARK_RE.sub("", line))
+    return not core or core.isdigit() or core in links
+
+
 def trim_linked_tail(text: str, tree: lxml_html.HtmlElement) -> tuple[str, int]:
     """`text` without its trailing run of linked lines, when the run is LINKED_TAIL_MIN_LINES long or more:
     the teaser cards, topic links and "more in this series" lists that close a content container. A line
@@ -355,17 +362,13 @@ def trim_linked_tail(text: str, tree: lxml_html.HtmlElement) -> tuple[str, int]:
     lines = text.splitlines()
     if len(lines) <= LINKED_TAIL_MIN_LINES:
         return text, 0
-    cores = [_squeeze(LIST_MARK_RE.sub("", line)) for line in lines[-LINKED_TAIL_MIN_LINES:]]
     anchor_text = _squeeze("".join(ANCHOR_TEXT_XPATH(tree)))
-    if not all(core.isdigit() or core in anchor_text for core in cores):
+    if not all(_link_candidate(line, anchor_text) for line in lines[-LINKED_TAIL_MIN_LINES:]):
         return text, 0  # the usual case, settled without building the set below
     linked = {_squeeze(element.text_content()) for anchor in tree.iter("a") for element in anchor.iter()
               if isinstance(element.tag, str)}
     end = len(lines)
-    while end > 0:
-        core = _squeeze(LIST_MARK_RE.sub("", lines[end - 1]))
-        if core and not core.isdigit() and core not in linked:
-            break
+    while end > 0 and _link_candidate(lines[end - 1], linked):
         end -= 1
     if end == 0 or len(lines) - end < LINKED_TAIL_MIN_LINES:
         return text, 0
